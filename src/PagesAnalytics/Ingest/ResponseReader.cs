@@ -1,0 +1,686 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json;
+using Apache.Arrow;
+using PagesAnalytics.Schema;
+
+namespace PagesAnalytics.Ingest;
+
+/// <summary>Settings of one <see cref="ResponseReader"/>.</summary>
+public sealed record ResponseReaderOptions
+{
+    /// <summary>Rows per yielded batch unless told otherwise.</summary>
+    public const int DefaultBatchRows = 65_536;
+
+    /// <summary>Initial size of the pooled read buffer; it grows only when one token does not fit.</summary>
+    public const int DefaultBufferBytes = 256 * 1024;
+
+    /// <summary>Rows per yielded batch (the last one may be smaller).</summary>
+    public int BatchRows { get; init; } = DefaultBatchRows;
+
+    /// <summary>Initial size of the read buffer in bytes.</summary>
+    public int BufferBytes { get; init; } = DefaultBufferBytes;
+
+    /// <summary>Value of the <c>source_id</c> column of every row.</summary>
+    public int SourceId { get; init; }
+
+    /// <summary>Name of the input used in error messages (a file name, or <c>-</c> for stdin).</summary>
+    public string SourceName { get; init; } = "<stream>";
+
+    internal void Validate()
+    {
+        if (BatchRows < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(BatchRows), BatchRows, "BatchRows must be at least 1");
+        }
+        if (BufferBytes < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(BufferBytes), BufferBytes, "BufferBytes must be at least 1");
+        }
+        if (SourceId < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(SourceId), SourceId, "SourceId must not be negative");
+        }
+    }
+}
+
+/// <summary>
+/// Streams one Ahrefs API v2 <c>pages_extended</c> (or <c>pages</c>) response into Arrow record batches of
+/// <see cref="PagesSchema.ArrowSchema"/>. The input is read through one pooled buffer with
+/// <see cref="Utf8JsonReader"/>, its <see cref="JsonReaderState"/> carried across refills, so memory does not
+/// depend on the size of the response. Keys may come in any order; unknown keys are skipped and counted;
+/// missing keys, JSON <c>null</c> and the epoch sentinel <c>1970-01-01T00:00:00Z</c> become NULL.
+/// </summary>
+public sealed class ResponseReader
+{
+    private enum Mode : byte
+    {
+        Root,          // before the root object
+        RootProperty,  // in the root object, expecting a key or its end
+        RootValue,     // expecting the value of a root key (_rootKey)
+        PagesArray,    // in "pages", expecting a record or the array's end
+        PageProperty,  // in a record, expecting a key or the record's end
+        PageValue,     // expecting the value of column _column (or -1: unknown key)
+        StatsProperty, // in "stats", expecting a key or its end
+        StatsValue,    // expecting the value of a stats key (_statsKeyIsPages)
+        Skip,          // inside an ignored object/array, until depth _skipDepth closes
+        Done,          // the root object has closed
+    }
+
+    private enum RootKey : byte { Unknown, Pages, Stats, Error }
+
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
+
+    private const long EpochSentinelMicros = 0;
+
+    private readonly Stream _input;
+    private readonly ResponseReaderOptions _options;
+    private readonly PageBatchBuilder _batch;
+
+    private byte[] _buffer;
+    private int _start;             // first unconsumed byte in _buffer
+    private int _end;               // end of valid data in _buffer
+    private long _bufferOrigin;     // absolute offset of _buffer[0] in the response
+    private long _linesBeforeOrigin;
+    private long _lineStartBeforeOrigin;
+    private bool _final;
+    private JsonReaderState _state;
+
+    private Mode _mode = Mode.Root;
+    private Mode _afterSkip;
+    private int _skipDepth;
+    private RootKey _rootKey;
+    private bool _statsKeyIsPages;
+    private int _column;
+    private int _expectedColumn;
+    private long _recordIndex = -1;
+    private bool _sawPages;
+    private byte[] _scratch = [];
+
+    /// <summary>Creates a reader over <paramref name="input"/>; nothing is read until batches are enumerated.</summary>
+    public ResponseReader(Stream input, ResponseReaderOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        _options = options ?? new ResponseReaderOptions();
+        _options.Validate();
+        _input = input;
+        _buffer = [];
+        _batch = new PageBatchBuilder(_options.BatchRows, _options.SourceId);
+    }
+
+    /// <summary>Rows read so far (all rows once enumeration has completed).</summary>
+    public long Rows { get; private set; }
+
+    /// <summary><c>stats.pages</c> of the response, when it has one.</summary>
+    public long? StatsPages { get; private set; }
+
+    /// <summary>Keys the schema does not know, skipped so far (with their whole values).</summary>
+    public long UnknownKeys { get; private set; }
+
+    /// <summary>Bytes of the response read from the input so far.</summary>
+    public long BytesRead { get; private set; }
+
+    /// <summary>
+    /// Reads the response to its end, yielding a batch every <see cref="ResponseReaderOptions.BatchRows"/> rows
+    /// and one for the remainder (none for an empty <c>pages</c>). Each batch is owned by the caller, who
+    /// disposes it. Throws <see cref="ResponseFormatException"/> for malformed input and
+    /// <see cref="ApiErrorResponseException"/> for an <c>{"error":...}</c> response.
+    /// </summary>
+    public async IAsyncEnumerable<RecordBatch> ReadBatchesAsync([EnumeratorCancellation] CancellationToken ct = default)
+    {
+        if (_mode != Mode.Root || _buffer.Length != 0)
+        {
+            throw new InvalidOperationException("a ResponseReader reads its input once");
+        }
+        _buffer = ArrayPool<byte>.Shared.Rent(_options.BufferBytes);
+        try
+        {
+            bool bomChecked = false;
+            while (true)
+            {
+                ct.ThrowIfCancellationRequested();
+                await FillAsync(ct).ConfigureAwait(false);
+                if (!bomChecked)
+                {
+                    if (_end - _start < Utf8Bom.Length && !_final)
+                    {
+                        continue;
+                    }
+                    if (_buffer.AsSpan(_start, _end - _start).StartsWith(Utf8Bom))
+                    {
+                        _start += Utf8Bom.Length;
+                    }
+                    bomChecked = true;
+                }
+                while (Parse())
+                {
+                    yield return _batch.Build();
+                }
+                if (_final)
+                {
+                    break;
+                }
+            }
+            if (_mode != Mode.Done)
+            {
+                // Utf8JsonReader reports an incomplete document itself; this guards the reader's contract.
+                ThrowFormat(_bufferOrigin + _end, "unexpected end of data");
+            }
+            if (!_sawPages)
+            {
+                ThrowFormat(_bufferOrigin + _end, "the response has no \"pages\" array");
+            }
+            if (_batch.Count > 0)
+            {
+                yield return _batch.Build();
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = [];
+            _scratch = [];
+        }
+    }
+
+    /// <summary>Moves the unconsumed tail to the front, grows the buffer if a token fills it, and reads more.</summary>
+    private async ValueTask FillAsync(CancellationToken ct)
+    {
+        if (_final)
+        {
+            return;
+        }
+        if (_start > 0)
+        {
+            var consumed = _buffer.AsSpan(0, _start);
+            int newlines = consumed.Count((byte)'\n');
+            if (newlines > 0)
+            {
+                _linesBeforeOrigin += newlines;
+                _lineStartBeforeOrigin = _bufferOrigin + consumed.LastIndexOf((byte)'\n') + 1;
+            }
+            int tail = _end - _start;
+            _buffer.AsSpan(_start, tail).CopyTo(_buffer);
+            _bufferOrigin += _start;
+            _start = 0;
+            _end = tail;
+        }
+        if (_end == _buffer.Length)
+        {
+            var grown = ArrayPool<byte>.Shared.Rent(checked(_buffer.Length * 2));
+            _buffer.AsSpan(0, _end).CopyTo(grown);
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = grown;
+        }
+        int read = await _input.ReadAsync(_buffer.AsMemory(_end), ct).ConfigureAwait(false);
+        if (read == 0)
+        {
+            _final = true;
+        }
+        _end += read;
+        BytesRead += read;
+    }
+
+    /// <summary>Parses buffered tokens; true when the batch became full (more may remain), false when more input is needed.</summary>
+    private bool Parse()
+    {
+        var reader = new Utf8JsonReader(_buffer.AsSpan(_start, _end - _start), _final, _state);
+        bool full;
+        try
+        {
+            full = ParseTokens(ref reader);
+        }
+        catch (JsonException ex)
+        {
+            throw FromJsonException(ex);
+        }
+        _start += (int)reader.BytesConsumed;
+        _state = reader.CurrentState;
+        return full;
+    }
+
+    private bool ParseTokens(ref Utf8JsonReader reader)
+    {
+        while (reader.Read())
+        {
+            switch (_mode)
+            {
+                case Mode.PageValue:
+                    ReadPageValue(ref reader);
+                    break;
+                case Mode.PageProperty:
+                    if (reader.TokenType == JsonTokenType.PropertyName)
+                    {
+                        _column = ColumnOf(ref reader);
+                        _mode = Mode.PageValue;
+                    }
+                    else
+                    {
+                        EndRecord(ref reader);
+                        if (_batch.IsFull)
+                        {
+                            return true;
+                        }
+                    }
+                    break;
+                case Mode.PagesArray:
+                    if (reader.TokenType == JsonTokenType.StartObject)
+                    {
+                        _recordIndex++;
+                        _mode = Mode.PageProperty;
+                    }
+                    else if (reader.TokenType == JsonTokenType.EndArray)
+                    {
+                        _recordIndex = -1;
+                        _mode = Mode.RootProperty;
+                    }
+                    else
+                    {
+                        ThrowAt(ref reader, $"each element of \"pages\" must be an object, got {Describe(ref reader)}");
+                    }
+                    break;
+                case Mode.Skip:
+                    if ((reader.TokenType == JsonTokenType.EndObject || reader.TokenType == JsonTokenType.EndArray)
+                        && reader.CurrentDepth == _skipDepth)
+                    {
+                        _mode = _afterSkip;
+                    }
+                    break;
+                case Mode.Root:
+                    if (reader.TokenType != JsonTokenType.StartObject)
+                    {
+                        ThrowAt(ref reader, $"a response must be a JSON object, got {Describe(ref reader)}");
+                    }
+                    _mode = Mode.RootProperty;
+                    break;
+                case Mode.RootProperty:
+                    if (reader.TokenType == JsonTokenType.PropertyName)
+                    {
+                        _rootKey = reader.ValueTextEquals("pages"u8) ? RootKey.Pages
+                            : reader.ValueTextEquals("stats"u8) ? RootKey.Stats
+                            : reader.ValueTextEquals("error"u8) ? RootKey.Error
+                            : RootKey.Unknown;
+                        _mode = Mode.RootValue;
+                    }
+                    else
+                    {
+                        _mode = Mode.Done; // EndObject of the root
+                    }
+                    break;
+                case Mode.RootValue:
+                    ReadRootValue(ref reader);
+                    break;
+                case Mode.StatsProperty:
+                    if (reader.TokenType == JsonTokenType.PropertyName)
+                    {
+                        _statsKeyIsPages = reader.ValueTextEquals("pages"u8);
+                        if (!_statsKeyIsPages)
+                        {
+                            UnknownKeys++;
+                        }
+                        _mode = Mode.StatsValue;
+                    }
+                    else
+                    {
+                        _mode = Mode.RootProperty;
+                    }
+                    break;
+                case Mode.StatsValue:
+                    if (_statsKeyIsPages && reader.TokenType != JsonTokenType.Null)
+                    {
+                        StatsPages = ReadInt64(ref reader, "stats.pages");
+                        _mode = Mode.StatsProperty;
+                    }
+                    else
+                    {
+                        SkipValue(ref reader, Mode.StatsProperty);
+                    }
+                    break;
+                case Mode.Done:
+                    // Utf8JsonReader itself rejects anything but whitespace after the root value.
+                    break;
+            }
+        }
+        return false;
+    }
+
+    private void ReadRootValue(ref Utf8JsonReader reader)
+    {
+        switch (_rootKey)
+        {
+            case RootKey.Pages:
+                if (reader.TokenType != JsonTokenType.StartArray)
+                {
+                    ThrowAt(ref reader, $"\"pages\" must be an array, got {Describe(ref reader)}");
+                }
+                if (_sawPages)
+                {
+                    ThrowAt(ref reader, "the response has more than one \"pages\" array");
+                }
+                _sawPages = true;
+                _mode = Mode.PagesArray;
+                break;
+            case RootKey.Stats:
+                if (reader.TokenType == JsonTokenType.StartObject)
+                {
+                    _mode = Mode.StatsProperty;
+                }
+                else if (reader.TokenType == JsonTokenType.Null)
+                {
+                    _mode = Mode.RootProperty;
+                }
+                else
+                {
+                    ThrowAt(ref reader, $"\"stats\" must be an object, got {Describe(ref reader)}");
+                }
+                break;
+            case RootKey.Error:
+                var message = reader.TokenType == JsonTokenType.String
+                    ? reader.GetString() ?? ""
+                    : Encoding.UTF8.GetString(reader.ValueSpan);
+                throw new ApiErrorResponseException(_options.SourceName, message);
+            default:
+                UnknownKeys++;
+                SkipValue(ref reader, Mode.RootProperty);
+                break;
+        }
+    }
+
+    private void SkipValue(ref Utf8JsonReader reader, Mode after)
+    {
+        if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+        {
+            _skipDepth = reader.CurrentDepth;
+            _afterSkip = after;
+            _mode = Mode.Skip;
+        }
+        else
+        {
+            _mode = after;
+        }
+    }
+
+    private int ColumnOf(ref Utf8JsonReader reader)
+    {
+        int column = PagesSchema.ApiColumnIndexOf(ValueBytes(ref reader), _expectedColumn);
+        if (column < 0)
+        {
+            UnknownKeys++;
+        }
+        else
+        {
+            _expectedColumn = column + 1;
+        }
+        return column;
+    }
+
+    private void ReadPageValue(ref Utf8JsonReader reader)
+    {
+        int column = _column;
+        if (column < 0)
+        {
+            SkipValue(ref reader, Mode.PageProperty);
+            return;
+        }
+        _mode = Mode.PageProperty;
+        var batch = _batch;
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            batch.SetNull(column);
+            return;
+        }
+        switch (PagesSchema.Columns[column].Kind)
+        {
+            case ColumnKind.Utf8:
+                if (reader.TokenType != JsonTokenType.String)
+                {
+                    ThrowAt(ref reader, $"\"{PagesSchema.Columns[column].Name}\" expected a string, got {Describe(ref reader)}");
+                }
+                batch.SetString(column, ValueBytes(ref reader));
+                break;
+            case ColumnKind.Int32:
+                long wide = ReadInt64(ref reader, PagesSchema.Columns[column].Name);
+                if (wide is < int.MinValue or > int.MaxValue)
+                {
+                    ThrowAt(ref reader, $"\"{PagesSchema.Columns[column].Name}\" is out of range for a 32-bit integer: {Describe(ref reader)}");
+                }
+                batch.SetInt32(column, (int)wide);
+                break;
+            case ColumnKind.Int64:
+                batch.SetInt64(column, ReadInt64(ref reader, PagesSchema.Columns[column].Name));
+                break;
+            default:
+                long micros = ReadTimestamp(ref reader, column);
+                if (micros == EpochSentinelMicros)
+                {
+                    batch.SetNull(column);
+                }
+                else
+                {
+                    batch.SetInt64(column, micros);
+                }
+                break;
+        }
+    }
+
+    private void EndRecord(ref Utf8JsonReader reader)
+    {
+        // Only EndObject can follow in a record: Utf8JsonReader rejects anything else.
+        if (!_batch.IsSet(PagesSchema.Url))
+        {
+            ThrowAt(ref reader, "the record has no \"url\"");
+        }
+        _batch.EndRow(_recordIndex);
+        Rows++;
+        _expectedColumn = 0;
+        _mode = Mode.PagesArray;
+    }
+
+    private long ReadInt64(ref Utf8JsonReader reader, string name)
+    {
+        if (reader.TokenType == JsonTokenType.Number)
+        {
+            if (reader.TryGetInt64(out long value))
+            {
+                return value;
+            }
+            ThrowAt(ref reader, $"\"{name}\" expected an integer, got {Describe(ref reader)}");
+        }
+        if (reader.TokenType == JsonTokenType.String)
+        {
+            // Some archived clients re-serialised counts as strings; accept them when they are integers.
+            var text = ValueBytes(ref reader);
+            if (Utf8Parser.TryParse(text, out long parsed, out int consumed) && consumed == text.Length && text.Length > 0)
+            {
+                return parsed;
+            }
+        }
+        ThrowAt(ref reader, $"\"{name}\" expected a number, got {Describe(ref reader)}");
+        return 0;
+    }
+
+    private long ReadTimestamp(ref Utf8JsonReader reader, int column)
+    {
+        if (reader.TokenType == JsonTokenType.String)
+        {
+            if (!reader.ValueIsEscaped && TryParseUtcSeconds(reader.ValueSpan, out long micros))
+            {
+                return micros;
+            }
+            if (reader.TryGetDateTimeOffset(out var value))
+            {
+                return (value.UtcTicks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerMicrosecond;
+            }
+        }
+        ThrowAt(ref reader, $"\"{PagesSchema.Columns[column].Name}\" expected an ISO-8601 date, got {Describe(ref reader)}");
+        return 0;
+    }
+
+    /// <summary>Fast path for the API's own format, <c>YYYY-MM-DDTHH:MM:SSZ</c>.</summary>
+    internal static bool TryParseUtcSeconds(ReadOnlySpan<byte> s, out long micros)
+    {
+        micros = 0;
+        if (s.Length != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z')
+        {
+            return false;
+        }
+        if (!TryDigits(s, 0, 4, out int year) || !TryDigits(s, 5, 2, out int month) || !TryDigits(s, 8, 2, out int day)
+            || !TryDigits(s, 11, 2, out int hour) || !TryDigits(s, 14, 2, out int minute) || !TryDigits(s, 17, 2, out int second))
+        {
+            return false;
+        }
+        if (year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month)
+            || hour > 23 || minute > 59 || second > 59)
+        {
+            return false;
+        }
+        long days = DaysFromCivil(year, month, day);
+        micros = ((days * 86_400L) + (hour * 3600L) + (minute * 60L) + second) * 1_000_000L;
+        return true;
+    }
+
+    private static bool TryDigits(ReadOnlySpan<byte> s, int start, int count, out int value)
+    {
+        value = 0;
+        for (int i = start; i < start + count; i++)
+        {
+            uint digit = (uint)(s[i] - '0');
+            if (digit > 9)
+            {
+                return false;
+            }
+            value = (value * 10) + (int)digit;
+        }
+        return true;
+    }
+
+    // Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's civil-from-days inverse).
+    private static long DaysFromCivil(int year, int month, int day)
+    {
+        long y = month <= 2 ? year - 1 : year;
+        long era = (y >= 0 ? y : y - 399) / 400;
+        long yoe = y - (era * 400);
+        long doy = (((153 * (month > 2 ? month - 3 : month + 9)) + 2) / 5) + day - 1;
+        long doe = (yoe * 365) + (yoe / 4) - (yoe / 100) + doy;
+        return (era * 146_097) + doe - 719_468;
+    }
+
+    /// <summary>The token's bytes, unescaped into scratch only when the JSON text escapes them.</summary>
+    private ReadOnlySpan<byte> ValueBytes(ref Utf8JsonReader reader)
+    {
+        if (!reader.ValueIsEscaped)
+        {
+            return reader.ValueSpan;
+        }
+        int needed = reader.ValueSpan.Length; // unescaped text is never longer than escaped text
+        if (_scratch.Length < needed)
+        {
+            _scratch = new byte[Math.Max(needed, 256)];
+        }
+        int written = reader.CopyString(_scratch);
+        return _scratch.AsSpan(0, written);
+    }
+
+    private static string Describe(ref Utf8JsonReader reader)
+    {
+        const int MaxShown = 40;
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.String:
+                var text = Encoding.UTF8.GetString(reader.ValueSpan[..Math.Min(reader.ValueSpan.Length, MaxShown * 4)]);
+                return "\"" + (text.Length > MaxShown ? text[..MaxShown] + "..." : text) + "\"";
+            case JsonTokenType.Number:
+                var number = Encoding.UTF8.GetString(reader.ValueSpan[..Math.Min(reader.ValueSpan.Length, MaxShown)]);
+                return reader.ValueSpan.Length > MaxShown ? number + "..." : number;
+            case JsonTokenType.True:
+                return "true";
+            case JsonTokenType.False:
+                return "false";
+            case JsonTokenType.Null:
+                return "null";
+            case JsonTokenType.StartObject:
+                return "an object";
+            case JsonTokenType.StartArray:
+                return "an array";
+            default:
+                return reader.TokenType.ToString();
+        }
+    }
+
+    private string CurrentPath()
+    {
+        var path = new StringBuilder("$");
+        switch (_mode)
+        {
+            case Mode.PageValue or Mode.PageProperty:
+                path.Append(".pages[").Append(_recordIndex).Append(']');
+                if (_mode == Mode.PageValue && _column >= 0)
+                {
+                    path.Append('.').Append(PagesSchema.Columns[_column].Name);
+                }
+                break;
+            case Mode.PagesArray:
+                path.Append(".pages[").Append(_recordIndex + 1).Append(']');
+                break;
+            case Mode.StatsProperty or Mode.StatsValue:
+                path.Append(".stats");
+                break;
+        }
+        return path.ToString();
+    }
+
+    [DoesNotReturn]
+    private void ThrowAt(ref Utf8JsonReader reader, string reason)
+        => ThrowFormat(_bufferOrigin + _start + reader.TokenStartIndex, reason);
+
+    [DoesNotReturn]
+    private void ThrowFormat(long absolute, string reason)
+    {
+        var (line, _) = LineOf(absolute);
+        throw new ResponseFormatException(_options.SourceName, _recordIndex >= 0 ? _recordIndex : null, line, absolute,
+            CurrentPath(), reason);
+    }
+
+    /// <summary>1-based line and its start offset of an absolute position inside the buffered window.</summary>
+    private (long Line, long LineStart) LineOf(long absolute)
+    {
+        int upto = (int)Math.Clamp(absolute - _bufferOrigin, 0, _end);
+        var window = _buffer.AsSpan(0, upto);
+        int newlines = window.Count((byte)'\n');
+        long lineStart = newlines > 0 ? _bufferOrigin + window.LastIndexOf((byte)'\n') + 1 : _lineStartBeforeOrigin;
+        return (_linesBeforeOrigin + newlines + 1, lineStart);
+    }
+
+    private ResponseFormatException FromJsonException(JsonException ex)
+    {
+        // The reader's position is line-relative; turn it into an absolute offset using the lines counted so far.
+        long line0 = ex.LineNumber ?? _linesBeforeOrigin;
+        long inLine = ex.BytePositionInLine ?? 0;
+        long lineStart = _lineStartBeforeOrigin;
+        long remaining = line0 - _linesBeforeOrigin;
+        int index = 0;
+        var window = _buffer.AsSpan(0, _end);
+        while (remaining > 0)
+        {
+            int next = window[index..].IndexOf((byte)'\n');
+            if (next < 0)
+            {
+                break;
+            }
+            index += next + 1;
+            lineStart = _bufferOrigin + index;
+            remaining--;
+        }
+        string reason = ex.Message;
+        int cut = reason.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        if (cut > 0)
+        {
+            reason = reason[..cut].TrimEnd();
+        }
+        return new ResponseFormatException(_options.SourceName, _recordIndex >= 0 ? _recordIndex : null, line0 + 1,
+            lineStart + inLine, CurrentPath(), "malformed JSON: " + reason, ex);
+    }
+}
