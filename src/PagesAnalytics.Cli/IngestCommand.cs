@@ -1,0 +1,114 @@
+using System.CommandLine;
+using System.Globalization;
+using PagesAnalytics.Ingest;
+using PagesAnalytics.Store;
+using Spectre.Console;
+
+namespace PagesAnalytics.Cli;
+
+/// <summary><c>pages ingest PATH...</c></summary>
+internal static class IngestCommand
+{
+    public static Command Create(CliContext context, Option<string?> storeOption)
+    {
+        var paths = new Argument<string[]>("paths")
+        {
+            Description = "Response files, directories (recursively, *.json) or - for standard input",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var batchRows = new Option<int>("--batch-rows")
+        {
+            Description = "Rows per Arrow batch and Parquet row group",
+            DefaultValueFactory = _ => ResponseReaderOptions.DefaultBatchRows,
+        };
+        var command = new Command("ingest", "Stream responses into the store; prints a summary to stderr")
+        {
+            paths,
+            batchRows,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            int rowsPerBatch = parse.GetValue(batchRows);
+            if (rowsPerBatch < 1)
+            {
+                throw new PagesUsageException("--batch-rows must be at least 1");
+            }
+            var store = PagesStore.Open(parse.GetValue(storeOption));
+            var inputs = InputSource.Expand(parse.GetValue(paths) ?? [], context.Stdin);
+            var options = new IngestOptions { BatchRows = rowsPerBatch };
+            var summary = context.StderrIsTerminal
+                ? await RunWithProgressAsync(context, store, inputs, options, ct)
+                : await Ingestor.RunAsync(store, inputs, options, null, ct);
+            WriteSummary(context, store, summary);
+            return summary.Rejected > 0 ? ExitCodes.SomeRejected : ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static async Task<IngestSummary> RunWithProgressAsync(CliContext context, PagesStore store,
+        IReadOnlyList<InputSource> inputs, IngestOptions options, CancellationToken ct)
+    {
+        IngestSummary? summary = null;
+        await context.ErrorConsole().Progress()
+            .AutoClear(true)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new TransferSpeedColumn(), new RemainingTimeColumn())
+            .StartAsync(async progressContext =>
+            {
+                var files = progressContext.AddTask($"files (0/{inputs.Count})", maxValue: Math.Max(1, inputs.Count));
+                var bytes = progressContext.AddTask("bytes", maxValue: 1);
+                var progress = new InlineProgress(p =>
+                {
+                    files.Value = p.InputIndex;
+                    files.Description = $"files ({p.InputIndex}/{p.InputCount})";
+                    bytes.Description = Markup.Escape(Truncate(p.Current, 40));
+                    bytes.MaxValue = Math.Max(1, p.CurrentLength ?? Math.Max(p.CurrentBytes, 1));
+                    bytes.Value = p.CurrentBytes;
+                });
+                summary = await Ingestor.RunAsync(store, inputs, options, progress, ct);
+                files.Value = files.MaxValue;
+            });
+        return summary!;
+    }
+
+    internal static void WriteSummary(CliContext context, PagesStore store, IngestSummary summary)
+    {
+        var err = context.Stderr;
+        foreach (var outcome in summary.Outcomes)
+        {
+            if (outcome.Status == SourceStatus.Rejected)
+            {
+                err.WriteLine($"rejected: {outcome.Message}");
+            }
+            else if (outcome.Status == SourceStatus.Skipped)
+            {
+                err.WriteLine($"skipped: {outcome.Input.DisplayName}: {outcome.Message}");
+            }
+        }
+        var inv = CultureInfo.InvariantCulture;
+        err.WriteLine(string.Create(inv,
+            $"store {store.Directory}: {summary.Ingested} ingested, {summary.Skipped} skipped, {summary.Rejected} rejected; " +
+            $"{summary.Rows:N0} rows in {summary.Elapsed.TotalSeconds:F2} s ({summary.RowsPerSecond:N0} rows/s)"));
+        var codes = summary.HttpCodes;
+        if (codes.Count == 0)
+        {
+            return;
+        }
+        var table = new Table().Border(TableBorder.Simple).Title("rows ingested by http_code");
+        table.AddColumn("http_code");
+        table.AddColumn(new TableColumn("rows").RightAligned());
+        table.AddColumn(new TableColumn("share").RightAligned());
+        foreach (var (code, rows) in codes)
+        {
+            table.AddRow(code < 0 ? "NULL" : code.ToString(inv), rows.ToString("N0", inv),
+                (summary.Rows == 0 ? 0 : 100.0 * rows / summary.Rows).ToString("F1", inv) + "%");
+        }
+        context.ErrorConsole().Write(table);
+    }
+
+    private static string Truncate(string text, int max) => text.Length <= max ? text : "..." + text[^(max - 3)..];
+
+    private sealed class InlineProgress(Action<IngestProgress> report) : IProgress<IngestProgress>
+    {
+        public void Report(IngestProgress value) => report(value);
+    }
+}

@@ -1,0 +1,3 @@
+using PagesAnalytics.Cli;
+
+return await PagesCli.RunAsync(args, CliContext.FromConsole());

@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using PagesAnalytics.Store;
+
+namespace PagesAnalytics.Ingest;
+
+/// <summary>Where an ingest run is: which input, and how many of its bytes have been read.</summary>
+/// <param name="InputIndex">0-based index of the current input.</param>
+/// <param name="InputCount">Number of inputs of the run.</param>
+/// <param name="Current">Display name of the current input.</param>
+/// <param name="CurrentBytes">Bytes of the current input read so far.</param>
+/// <param name="CurrentLength">Size of the current input, when known.</param>
+public readonly record struct IngestProgress(int InputIndex, int InputCount, string Current, long CurrentBytes, long? CurrentLength);
+
+/// <summary>The result of one ingest run.</summary>
+public sealed record IngestSummary(IReadOnlyList<SourceOutcome> Outcomes, TimeSpan Elapsed)
+{
+    /// <summary>Inputs whose rows were added (ok or partial).</summary>
+    public int Ingested => Count(SourceStatus.Ok) + Count(SourceStatus.Partial);
+
+    /// <summary>Inputs already in the store.</summary>
+    public int Skipped => Count(SourceStatus.Skipped);
+
+    /// <summary>Inputs refused as a whole.</summary>
+    public int Rejected => Count(SourceStatus.Rejected);
+
+    /// <summary>Rows added by the run.</summary>
+    public long Rows
+    {
+        get
+        {
+            long rows = 0;
+            foreach (var outcome in Outcomes)
+            {
+                rows += outcome.Rows;
+            }
+            return rows;
+        }
+    }
+
+    /// <summary>Rows per second of wall time.</summary>
+    public double RowsPerSecond => Elapsed.TotalSeconds > 0 ? Rows / Elapsed.TotalSeconds : 0;
+
+    /// <summary>Rows added per http_code (-1 for NULL), ascending by code.</summary>
+    public IReadOnlyList<KeyValuePair<int, long>> HttpCodes
+    {
+        get
+        {
+            var merged = new SortedDictionary<int, long>();
+            foreach (var outcome in Outcomes)
+            {
+                foreach (var (code, rows) in outcome.HttpCodes)
+                {
+                    merged[code] = merged.GetValueOrDefault(code) + rows;
+                }
+            }
+            return [.. merged];
+        }
+    }
+
+    private int Count(string status)
+    {
+        int n = 0;
+        foreach (var outcome in Outcomes)
+        {
+            if (outcome.Status == status)
+            {
+                n++;
+            }
+        }
+        return n;
+    }
+}
+
+/// <summary>Ingests a list of inputs into a store, one commit per input.</summary>
+public static class Ingestor
+{
+    /// <summary>
+    /// Takes the store's writer lock, then ingests every input in order. A rejected input does not stop the run;
+    /// each outcome is in the summary.
+    /// </summary>
+    public static async Task<IngestSummary> RunAsync(PagesStore store, IReadOnlyList<InputSource> inputs,
+        IngestOptions? options = null, IProgress<IngestProgress>? progress = null, CancellationToken ct = default)
+    {
+        var clock = Stopwatch.StartNew();
+        var outcomes = new List<SourceOutcome>(inputs.Count);
+        using var writer = store.OpenWriter();
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            var input = inputs[i];
+            int index = i;
+            var bytes = progress is null ? null
+                : new InlineProgress<long>(read => progress.Report(new IngestProgress(index, inputs.Count, input.DisplayName, read, input.Length)));
+            progress?.Report(new IngestProgress(i, inputs.Count, input.DisplayName, 0, input.Length));
+            outcomes.Add(await writer.IngestAsync(input, options, bytes, ct).ConfigureAwait(false));
+        }
+        return new IngestSummary(outcomes, clock.Elapsed);
+    }
+
+    /// <summary>Reports synchronously on the calling thread (Progress&lt;T&gt; would post to a context).</summary>
+    private sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+}

@@ -1,0 +1,358 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Apache.Arrow;
+using PagesAnalytics.Ingest;
+using PagesAnalytics.Schema;
+
+namespace PagesAnalytics.Store;
+
+/// <summary>What happened to one input.</summary>
+/// <param name="Input">The input.</param>
+/// <param name="Status">One of <see cref="SourceStatus"/>.</param>
+/// <param name="Record">The record written, or null when ingesting was a no-op (same bytes, same path).</param>
+/// <param name="Rows">Rows added to the store.</param>
+/// <param name="HttpCodes">Rows added, per http_code (-1 for NULL).</param>
+/// <param name="Message">Why the input was rejected or skipped.</param>
+public sealed record SourceOutcome(InputSource Input, string Status, SourceRecord? Record, long Rows,
+    IReadOnlyDictionary<int, long> HttpCodes, string? Message);
+
+/// <summary>Settings of ingesting into a store.</summary>
+public sealed record IngestOptions
+{
+    /// <summary>Rows per Arrow batch and (at least) per Parquet row group.</summary>
+    public int BatchRows { get; init; } = ResponseReaderOptions.DefaultBatchRows;
+
+    /// <summary>Parquet compression of the parts.</summary>
+    public PartCompression Compression { get; init; } = PartCompression.Zstd;
+}
+
+/// <summary>
+/// The one writer of a store (it holds the lock). Commits each input on its own: parts are written under
+/// <c>tmp/&lt;id&gt;/</c>, flushed, the folder moved into <c>parts/</c>, then the record written under a temp name,
+/// flushed and renamed — the commit point. A crash before the rename leaves only debris that the next writer removes.
+/// </summary>
+public sealed class StoreWriter : IDisposable
+{
+    private readonly PagesStore _store;
+    private readonly StoreLock _lock;
+    private readonly Dictionary<string, List<SourceRecord>> _bySha = new(StringComparer.Ordinal);
+    private readonly HashSet<long> _knownSizes = [];
+    private int _nextSourceId;
+
+    internal StoreWriter(PagesStore store, StoreLock storeLock)
+    {
+        _store = store;
+        _lock = storeLock;
+        var records = store.ReadRecords();
+        foreach (var record in records)
+        {
+            Remember(record);
+            _nextSourceId = Math.Max(_nextSourceId, record.SourceId + 1);
+        }
+        RemoveDebris(records);
+    }
+
+    /// <summary>
+    /// Ingests one input and commits it. Malformed and error responses are not thrown: they are recorded as
+    /// rejected (none of their rows visible) and returned. Cancellation and I/O failures of the store are thrown,
+    /// leaving only debris for the next writer to clear.
+    /// </summary>
+    public async Task<SourceOutcome> IngestAsync(InputSource input, IngestOptions? options = null,
+        IProgress<long>? bytesRead = null, CancellationToken ct = default)
+    {
+        options ??= new IngestOptions();
+        var noCodes = new Dictionary<int, long>();
+
+        // Known bytes can be recognised before parsing: hash first only when a record of that size exists.
+        if (input.IsFile && input.Length is { } length && _knownSizes.Contains(length))
+        {
+            string early = await HashFileAsync(input, ct).ConfigureAwait(false);
+            if (_bySha.ContainsKey(early))
+            {
+                return Duplicate(input, early, length, noCodes);
+            }
+        }
+
+        int sourceId = _nextSourceId++;
+        string tempFolder = Path.Combine(_store.TempDirectory, sourceId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Directory.CreateDirectory(tempFolder);
+        const string PartName = "part-00000.parquet";
+        var codes = new Dictionary<int, long>();
+        await using var hashing = new HashingStream(input.Open(), bytesRead);
+        var reader = new ResponseReader(hashing, new ResponseReaderOptions
+        {
+            BatchRows = options.BatchRows,
+            SourceId = sourceId,
+            SourceName = input.DisplayName,
+        });
+        string? rejection = null;
+        long rows = 0;
+        try
+        {
+            await using var part = await PartWriter.CreateAsync(Path.Combine(tempFolder, PartName),
+                new PartWriterOptions { MinRowGroupRows = options.BatchRows, Compression = options.Compression }, ct).ConfigureAwait(false);
+            try
+            {
+                await foreach (var batch in reader.ReadBatchesAsync(ct).ConfigureAwait(false))
+                {
+                    using (batch)
+                    {
+                        CountHttpCodes(batch, codes);
+                        await part.WriteAsync(batch, ct).ConfigureAwait(false);
+                    }
+                }
+                rows = reader.Rows;
+                if (rows > 0)
+                {
+                    await part.CompleteAsync(ct).ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex) when (ex is ResponseFormatException or ApiErrorResponseException)
+            {
+                rejection = ex.Message;
+                rows = 0;
+            }
+            // Read what the reader left (after a rejection) so the hash and size cover the whole input.
+            await hashing.CopyToAsync(Stream.Null, ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            TryDeleteFolder(tempFolder);
+            throw;
+        }
+
+        string sha = hashing.HashHex();
+        if (_bySha.ContainsKey(sha))
+        {
+            TryDeleteFolder(tempFolder);
+            _nextSourceId--; // nothing of this id reached the store
+            return Duplicate(input, sha, hashing.BytesRead, noCodes);
+        }
+
+        var parts = new List<string>();
+        if (rejection is null && rows > 0)
+        {
+            string finalFolder = Path.Combine(_store.PartsDirectory, sourceId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Directory.Move(tempFolder, finalFolder);
+            parts.Add(Path.Combine("parts", sourceId.ToString(System.Globalization.CultureInfo.InvariantCulture), PartName));
+        }
+        else
+        {
+            TryDeleteFolder(tempFolder);
+        }
+
+        var record = new SourceRecord
+        {
+            SourceId = sourceId,
+            Path = input.Path,
+            Sha256 = sha,
+            Bytes = hashing.BytesRead,
+            Rows = rows,
+            StatsPages = rejection is null ? reader.StatsPages : null,
+            UnknownKeys = reader.UnknownKeys,
+            Status = rejection is null ? SourceStatus.Ok : SourceStatus.Rejected,
+            Error = rejection,
+            Parts = parts,
+            IngestedAt = DateTimeOffset.UtcNow,
+        };
+        WriteRecord(record);
+        return new SourceOutcome(input, record.Status, record, rows, rejection is null ? codes : noCodes, rejection);
+    }
+
+    /// <summary>Releases the writer lock.</summary>
+    public void Dispose() => _lock.Dispose();
+
+    private SourceOutcome Duplicate(InputSource input, string sha, long bytes, Dictionary<int, long> noCodes)
+    {
+        var earlier = _bySha[sha];
+        var same = earlier.Find(r => r.Path == input.Path);
+        if (same is not null || !input.IsFile)
+        {
+            var original = same ?? earlier[0];
+            return new SourceOutcome(input, SourceStatus.Skipped, null, 0, noCodes,
+                $"already ingested as source {original.SourceId}");
+        }
+        var first = earlier[0];
+        var record = new SourceRecord
+        {
+            SourceId = _nextSourceId++,
+            Path = input.Path,
+            Sha256 = sha,
+            Bytes = bytes,
+            Status = SourceStatus.Skipped,
+            Error = $"same bytes as source {first.SourceId} ({first.Path})",
+            IngestedAt = DateTimeOffset.UtcNow,
+        };
+        WriteRecord(record);
+        return new SourceOutcome(input, SourceStatus.Skipped, record, 0, noCodes, record.Error);
+    }
+
+    private void WriteRecord(SourceRecord record)
+    {
+        string final = Path.Combine(_store.SourcesDirectory, record.SourceId.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".json");
+        string temp = final + ".tmp";
+        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            JsonSerializer.Serialize(stream, record, SourceRecord.Json);
+            stream.Flush(flushToDisk: true);
+        }
+        File.Move(temp, final, overwrite: false);
+        Remember(record);
+    }
+
+    private void Remember(SourceRecord record)
+    {
+        if (!_bySha.TryGetValue(record.Sha256, out var list))
+        {
+            _bySha[record.Sha256] = list = [];
+        }
+        list.Add(record);
+        _knownSizes.Add(record.Bytes);
+    }
+
+    /// <summary>Removes work in flight of interrupted writers: tmp/, parts without a record, record temp files.</summary>
+    private void RemoveDebris(IReadOnlyList<SourceRecord> records)
+    {
+        foreach (var entry in Directory.EnumerateFileSystemEntries(_store.TempDirectory))
+        {
+            if (Directory.Exists(entry))
+            {
+                Directory.Delete(entry, recursive: true);
+            }
+            else
+            {
+                File.Delete(entry);
+            }
+        }
+        var committed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var record in records)
+        {
+            committed.Add(record.SourceId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        foreach (var folder in Directory.EnumerateDirectories(_store.PartsDirectory))
+        {
+            if (!committed.Contains(Path.GetFileName(folder)))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+        foreach (var temp in Directory.EnumerateFiles(_store.SourcesDirectory, "*.tmp"))
+        {
+            File.Delete(temp);
+        }
+    }
+
+    private static void CountHttpCodes(RecordBatch batch, Dictionary<int, long> codes)
+    {
+        var column = (Int32Array)batch.Column(PagesSchema.HttpCode);
+        int lastCode = int.MinValue;
+        long run = 0;
+        for (int i = 0; i < column.Length; i++)
+        {
+            int code = column.IsNull(i) ? -1 : column.Values[i];
+            if (code != lastCode)
+            {
+                if (run > 0)
+                {
+                    codes[lastCode] = codes.GetValueOrDefault(lastCode) + run;
+                }
+                lastCode = code;
+                run = 0;
+            }
+            run++;
+        }
+        if (run > 0)
+        {
+            codes[lastCode] = codes.GetValueOrDefault(lastCode) + run;
+        }
+    }
+
+    private static async Task<string> HashFileAsync(InputSource input, CancellationToken ct)
+    {
+        await using var stream = input.Open();
+        var hash = await SHA256.HashDataAsync(stream, ct).ConfigureAwait(false);
+        return Convert.ToHexStringLower(hash);
+    }
+
+    private static void TryDeleteFolder(string folder)
+    {
+        try
+        {
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+        catch (IOException)
+        {
+            // Left for the next writer, which empties tmp/ on open.
+        }
+    }
+}
+
+/// <summary>Passes reads through while hashing (SHA-256) and counting the bytes, reporting progress.</summary>
+internal sealed class HashingStream(Stream inner, IProgress<long>? progress) : Stream
+{
+    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+
+    public long BytesRead { get; private set; }
+
+    public string HashHex() => Convert.ToHexStringLower(_hash.GetHashAndReset());
+
+    public override int Read(Span<byte> buffer)
+    {
+        int n = inner.Read(buffer);
+        Account(buffer[..n]);
+        return n;
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        int n = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        Account(buffer.Span[..n]);
+        return n;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    private void Account(ReadOnlySpan<byte> data)
+    {
+        if (data.Length == 0)
+        {
+            return;
+        }
+        _hash.AppendData(data);
+        BytesRead += data.Length;
+        progress?.Report(BytesRead);
+    }
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            inner.Dispose();
+            _hash.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await inner.DisposeAsync().ConfigureAwait(false);
+        _hash.Dispose();
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+}
