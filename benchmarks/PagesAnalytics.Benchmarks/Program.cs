@@ -1,1 +1,20 @@
-return 0;
+using BenchmarkDotNet.Running;
+
+namespace PagesAnalytics.Benchmarks;
+
+/// <summary>
+/// Entry point. With a plain subcommand (<c>duckdb-baseline</c>, <c>to-ndjson</c>, <c>checksums</c>) it runs that
+/// end-to-end tool once; otherwise it hands the arguments to BenchmarkDotNet (<c>--filter '*Reader*'</c>, <c>--list flat</c>, ...).
+/// </summary>
+public static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        if (args.Length > 0 && BaselineTools.IsCommand(args[0]))
+        {
+            return await BaselineTools.RunAsync(args);
+        }
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
+}

@@ -23,6 +23,8 @@ internal sealed class PageBatchBuilder
     private readonly int[][] _offsets;     // string columns: capacity + 1 offsets
     private readonly byte[][] _data;       // string columns: UTF-8 bytes
     private readonly long[] _ordinals;
+    private readonly int[] _sourceIds;
+    private readonly ArrowBuffer.Builder<byte> _staging = new(1 << 16);
     private int _stringsSet;               // bit per column: string value set for the current row
     private int _count;
 
@@ -60,6 +62,7 @@ internal sealed class PageBatchBuilder
             }
         }
         _ordinals = new long[capacity];
+        _sourceIds = new int[capacity];
     }
 
     /// <summary>Rows completed in the current batch.</summary>
@@ -169,12 +172,9 @@ internal sealed class PageBatchBuilder
             };
         }
 
-        var sourceIds = new ArrowBuffer.Builder<int>(rows);
-        for (int i = 0; i < rows; i++)
-        {
-            sourceIds.Append(_sourceId);
-        }
-        arrays[PagesSchema.SourceIdIndex] = new Int32Array(sourceIds.Build(allocator), ArrowBuffer.Empty, rows, 0, 0);
+        _sourceIds.AsSpan(0, rows).Fill(_sourceId);
+        arrays[PagesSchema.SourceIdIndex] = new Int32Array(
+            Copy(MemoryMarshal.AsBytes(_sourceIds.AsSpan(0, rows)), allocator), ArrowBuffer.Empty, rows, 0, 0);
         arrays[PagesSchema.RowOrdinalIndex] = new Int64Array(
             Copy(MemoryMarshal.AsBytes(_ordinals.AsSpan(0, rows)), allocator), ArrowBuffer.Empty, rows, 0, 0);
 
@@ -224,8 +224,13 @@ internal sealed class PageBatchBuilder
         return grown;
     }
 
-    private static ArrowBuffer Copy(ReadOnlySpan<byte> source, MemoryAllocator allocator)
-        => new ArrowBuffer.Builder<byte>(Math.Max(source.Length, 1)).Append(source).Build(allocator);
+    /// <summary>Copies into natively allocated memory (freed when the batch is disposed) via one reused staging builder.</summary>
+    private ArrowBuffer Copy(ReadOnlySpan<byte> source, MemoryAllocator allocator)
+    {
+        // A fresh builder per buffer would allocate a large managed array per column per batch (LOH churn).
+        var staging = _staging.Clear();
+        return staging.Append(source).Build(allocator);
+    }
 
     private static int PopCount(ReadOnlySpan<byte> bitmap, int rows)
     {
