@@ -268,7 +268,7 @@ public sealed class PartWriterTests : IDisposable
     }
 
     [Fact]
-    public async Task CancelledWrite_FaultsTheWriterAndDisposeCleansUp()
+    public async Task CancelledWrite_ThenDispose_LeavesNothing()
     {
         string path = PartPath();
         var writer = await PartWriter.CreateAsync(path, new PartWriterOptions { MinRowGroupRows = 2 });
@@ -341,6 +341,27 @@ public sealed class PartWriterTests : IDisposable
         using var batch = BuildBatch([row]);
         var error = await Assert.ThrowsAsync<ArgumentException>(() => writer.WriteAsync(batch));
         Assert.Contains("'url'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TimestampOutsideDateTimeRange_FaultsTheWriter_DisposeLeavesNothing()
+    {
+        using var good = BuildBatch(RowRange(0, 1));
+        var arrays = new IArrowArray[PagesSchema.Columns.Count];
+        for (int c = 0; c < arrays.Length; c++)
+        {
+            arrays[c] = good.Column(c);
+        }
+        arrays[PagesSchema.FirstSeen] = new TimestampArray(PagesSchema.TimestampType,
+            new ArrowBuffer.Builder<long>().Append(long.MaxValue).Build(), ArrowBuffer.Empty, 1, 0, 0);
+        var bad = new RecordBatch(PagesSchema.ArrowSchema, arrays, 1);
+
+        var writer = await PartWriter.CreateAsync(PartPath());
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => writer.WriteAsync(bad));
+        Assert.Contains("'first_seen'", error.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => writer.CompleteAsync());
+        await writer.DisposeAsync();
+        Assert.Empty(Directory.GetFileSystemEntries(_dir));
     }
 
     [Fact]
