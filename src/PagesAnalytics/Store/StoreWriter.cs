@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using System.Threading.Channels;
 using Apache.Arrow;
 using PagesAnalytics.Ingest;
 using PagesAnalytics.Schema;
@@ -93,14 +94,7 @@ public sealed class StoreWriter : IDisposable
                 new PartWriterOptions { MinRowGroupRows = options.BatchRows, Compression = options.Compression }, ct).ConfigureAwait(false);
             try
             {
-                await foreach (var batch in reader.ReadBatchesAsync(ct).ConfigureAwait(false))
-                {
-                    using (batch)
-                    {
-                        CountHttpCodes(batch, codes);
-                        await part.WriteAsync(batch, ct).ConfigureAwait(false);
-                    }
-                }
+                await ParseAndWriteAsync(reader, part, codes, ct).ConfigureAwait(false);
                 rows = reader.Rows;
                 if (rows > 0)
                 {
@@ -240,6 +234,78 @@ public sealed class StoreWriter : IDisposable
         {
             File.Delete(temp);
         }
+    }
+
+    /// <summary>
+    /// Parses on one task and encodes Parquet on this one, so the two overlap on two cores. The channel holds at
+    /// most two batches, which bounds the memory in flight.
+    /// </summary>
+    private static async Task ParseAndWriteAsync(ResponseReader reader, PartWriter part, Dictionary<int, long> codes, CancellationToken ct)
+    {
+        var channel = Channel.CreateBounded<RecordBatch>(new BoundedChannelOptions(2)
+        {
+            SingleReader = true,
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var producer = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var batch in reader.ReadBatchesAsync(stop.Token).ConfigureAwait(false))
+                {
+                    CountHttpCodes(batch, codes);
+                    try
+                    {
+                        await channel.Writer.WriteAsync(batch, stop.Token).ConfigureAwait(false);
+                    }
+                    catch
+                    {
+                        batch.Dispose();
+                        throw;
+                    }
+                }
+            }
+            finally
+            {
+                channel.Writer.TryComplete();
+            }
+        }, stop.Token);
+
+        try
+        {
+            while (await channel.Reader.WaitToReadAsync(ct).ConfigureAwait(false))
+            {
+                while (channel.Reader.TryRead(out var batch))
+                {
+                    using (batch)
+                    {
+                        await part.WriteAsync(batch, ct).ConfigureAwait(false);
+                    }
+                }
+            }
+        }
+        catch
+        {
+            // The writer failed: stop the parser and free what it queued, then report the writer's failure.
+            await stop.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await producer.ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // Its failure (often the cancellation just requested) is secondary to the writer's.
+            }
+            while (channel.Reader.TryRead(out var queued))
+            {
+                queued.Dispose();
+            }
+            throw;
+        }
+        // The parser's own failure (malformed input, error response) surfaces here.
+        await producer.ConfigureAwait(false);
     }
 
     private static void CountHttpCodes(RecordBatch batch, Dictionary<int, long> codes)
