@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using PagesAnalytics;
 using PagesAnalytics.Ingest;
 using PagesAnalytics.Store;
 using Spectre.Console;
@@ -21,10 +22,27 @@ internal static class IngestCommand
             Description = "Rows per Arrow batch and Parquet row group",
             DefaultValueFactory = _ => ResponseReaderOptions.DefaultBatchRows,
         };
+        var target = new Option<string?>("--target") { Description = "Target of the API requests, recorded per source" };
+        var mode = new Option<string?>("--mode") { Description = "Mode of the API requests: exact, domain, subdomains, prefix" };
+        mode.AcceptOnlyFromAmong([.. IngestOptions.Modes]);
+        var snapshot = new Option<string?>("--snapshot")
+        {
+            Description = "Date the responses were fetched, YYYY-MM-DD (default: a date in the path, else the file's mtime)",
+        };
+        var strict = new Option<bool>("--strict") { Description = "Stop at the first rejected input (exit 1)" };
+        var salvage = new Option<bool>("--salvage")
+        {
+            Description = "Keep the complete records before the break point of a malformed input (status partial)",
+        };
         var command = new Command("ingest", "Stream responses into the store; prints a summary to stderr")
         {
             paths,
             batchRows,
+            target,
+            mode,
+            snapshot,
+            strict,
+            salvage,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -35,11 +53,33 @@ internal static class IngestCommand
             }
             var store = PagesStore.Open(parse.GetValue(storeOption));
             var inputs = InputSource.Expand(parse.GetValue(paths) ?? [], context.Stdin);
-            var options = new IngestOptions { BatchRows = rowsPerBatch };
+            DateOnly? snapshotDate = null;
+            if (parse.GetValue(snapshot) is { } text)
+            {
+                if (!DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+                {
+                    throw new PagesUsageException($"--snapshot '{text}' is not a date of the form YYYY-MM-DD");
+                }
+                snapshotDate = date;
+            }
+            var options = new IngestOptions
+            {
+                BatchRows = rowsPerBatch,
+                Target = parse.GetValue(target),
+                Mode = parse.GetValue(mode),
+                Snapshot = snapshotDate,
+                Strict = parse.GetValue(strict),
+                Salvage = parse.GetValue(salvage),
+            };
             var summary = context.StderrIsTerminal
                 ? await RunWithProgressAsync(context, store, inputs, options, ct)
                 : await Ingestor.RunAsync(store, inputs, options, null, ct);
             WriteSummary(context, store, summary);
+            if (summary.StoppedBy is { } stopped)
+            {
+                context.Stderr.WriteLine("pages: " + stopped.Message);
+                return ExitCodes.Failure;
+            }
             return summary.Rejected > 0 ? ExitCodes.SomeRejected : ExitCodes.Ok;
         });
         return command;
@@ -79,6 +119,10 @@ internal static class IngestCommand
             {
                 err.WriteLine($"rejected: {outcome.Message}");
             }
+            else if (outcome.Status == SourceStatus.Partial)
+            {
+                err.WriteLine($"partial: kept {outcome.Rows:N0} rows before the break point: {outcome.Message}");
+            }
             else if (outcome.Status == SourceStatus.Skipped)
             {
                 err.WriteLine($"skipped: {outcome.Input.DisplayName}: {outcome.Message}");
@@ -86,7 +130,7 @@ internal static class IngestCommand
         }
         var inv = CultureInfo.InvariantCulture;
         err.WriteLine(string.Create(inv,
-            $"store {store.Directory}: {summary.Ingested} ingested, {summary.Skipped} skipped, {summary.Rejected} rejected; " +
+            $"store {store.Directory}: {summary.Ingested} ingested{Partial(summary)}, {summary.Skipped} skipped, {summary.Rejected} rejected; " +
             $"{summary.Rows:N0} rows in {summary.Elapsed.TotalSeconds:F2} s ({summary.RowsPerSecond:N0} rows/s)"));
         var codes = summary.HttpCodes;
         if (codes.Count == 0)
@@ -103,6 +147,12 @@ internal static class IngestCommand
                 (summary.Rows == 0 ? 0 : 100.0 * rows / summary.Rows).ToString("F1", inv) + "%");
         }
         context.ErrorConsole().Write(table);
+    }
+
+    private static string Partial(IngestSummary summary)
+    {
+        int partial = summary.Outcomes.Count(o => o.Status == SourceStatus.Partial);
+        return partial == 0 ? "" : $" ({partial} partial)";
     }
 
     private static string Truncate(string text, int max) => text.Length <= max ? text : "..." + text[^(max - 3)..];

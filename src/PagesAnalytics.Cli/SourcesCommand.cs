@@ -9,13 +9,19 @@ internal static class SourcesCommand
     public static Command Create(CliContext context, Option<string?> storeOption)
     {
         var format = OutputFormat.CreateOption();
-        var command = new Command("sources", "List ingested inputs: rows, stats.pages, status, error") { format };
+        var rejected = new Option<bool>("--rejected") { Description = "Only rejected inputs, with the reasons" };
+        var command = new Command("sources", "List ingested inputs: rows, stats.pages, coverage, snapshot, status, error") { format, rejected };
         command.SetAction(parse =>
         {
             var store = PagesStore.Open(parse.GetValue(storeOption));
             using var session = store.OpenQuery();
-            using var reader = session.ExecuteReadOnly(
-                "SELECT source_id, path, status, rows, stats_pages, bytes, unknown_keys, error, ingested_at, sha256 FROM sources ORDER BY source_id");
+            using var reader = session.ExecuteReadOnly(parse.GetValue(rejected)
+                ? "SELECT source_id, path, bytes, compression, error, ingested_at FROM sources WHERE status = 'rejected' ORDER BY source_id"
+                : """
+                  SELECT source_id, path, status, rows, stats_pages, round(coverage, 4) AS coverage, snapshot, snapshot_from,
+                         target, mode, responses, compression, bytes, unknown_keys, salvaged_to_byte, error, ingested_at, sha256
+                  FROM sources ORDER BY source_id
+                  """);
             OutputFormat.Render(context, reader, parse.GetValue(format) ?? "table");
             return ExitCodes.Ok;
         });

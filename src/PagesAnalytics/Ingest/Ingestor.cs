@@ -14,6 +14,9 @@ public readonly record struct IngestProgress(int InputIndex, int InputCount, str
 /// <summary>The result of one ingest run.</summary>
 public sealed record IngestSummary(IReadOnlyList<SourceOutcome> Outcomes, TimeSpan Elapsed)
 {
+    /// <summary>With --strict: the rejection that stopped the run (its input has no record); null otherwise.</summary>
+    public IngestStoppedException? StoppedBy { get; init; }
+
     /// <summary>Inputs whose rows were added (ok or partial).</summary>
     public int Ingested => Count(SourceStatus.Ok) + Count(SourceStatus.Partial);
 
@@ -91,7 +94,14 @@ public static class Ingestor
             var bytes = progress is null ? null
                 : new InlineProgress<long>(read => progress.Report(new IngestProgress(index, inputs.Count, input.DisplayName, read, input.Length)));
             progress?.Report(new IngestProgress(i, inputs.Count, input.DisplayName, 0, input.Length));
-            outcomes.Add(await writer.IngestAsync(input, options, bytes, ct).ConfigureAwait(false));
+            try
+            {
+                outcomes.Add(await writer.IngestAsync(input, options, bytes, ct).ConfigureAwait(false));
+            }
+            catch (IngestStoppedException stopped)
+            {
+                return new IngestSummary(outcomes, clock.Elapsed) { StoppedBy = stopped };
+            }
         }
         return new IngestSummary(outcomes, clock.Elapsed);
     }

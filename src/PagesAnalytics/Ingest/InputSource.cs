@@ -44,15 +44,30 @@ public sealed class InputSource
         => new(StdinArgument, displayName, null, open);
 
     /// <summary>
-    /// Expands command-line arguments into inputs: files as given, directories recursively (<c>*.json</c>, in
-    /// ordinal order of their paths), <c>-</c> for <paramref name="stdin"/>. A path that does not exist is a usage
-    /// error naming it; nothing is skipped silently.
+    /// Expands command-line arguments into inputs: files as given (any name), directories recursively (response
+    /// files: <c>*.json</c>, <c>*.jsonl</c>, <c>*.ndjson</c>, each optionally ending in <c>.gz</c>, <c>.zst</c>,
+    /// <c>.zstd</c> or <c>.br</c>), glob patterns (<c>*</c>, <c>?</c>, <c>**</c>), and <c>-</c> for
+    /// <paramref name="stdin"/>. Files come in ordinal order of their paths, each once. A path that does not
+    /// exist, or a pattern that matches nothing, is a usage error naming it: nothing is skipped silently.
     /// </summary>
     public static IReadOnlyList<InputSource> Expand(IReadOnlyList<string> arguments, Func<Stream> stdin)
     {
         var inputs = new List<InputSource>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         bool sawStdin = false;
+        void AddFiles(IEnumerable<string> files)
+        {
+            var sorted = files.ToArray();
+            System.Array.Sort(sorted, StringComparer.Ordinal);
+            foreach (var file in sorted)
+            {
+                if (seen.Add(System.IO.Path.GetFullPath(file)))
+                {
+                    inputs.Add(FromFile(file));
+                }
+            }
+        }
+
         foreach (var argument in arguments)
         {
             if (argument == StdinArgument)
@@ -66,22 +81,20 @@ public sealed class InputSource
             }
             else if (Directory.Exists(argument))
             {
-                var files = Directory.GetFiles(argument, "*.json", SearchOption.AllDirectories);
-                System.Array.Sort(files, StringComparer.Ordinal);
-                foreach (var file in files)
-                {
-                    if (seen.Add(System.IO.Path.GetFullPath(file)))
-                    {
-                        inputs.Add(FromFile(file));
-                    }
-                }
+                AddFiles(Directory.EnumerateFiles(argument, "*", SearchOption.AllDirectories).Where(IsResponseFileName));
             }
             else if (File.Exists(argument))
             {
-                if (seen.Add(System.IO.Path.GetFullPath(argument)))
+                AddFiles([argument]);
+            }
+            else if (Glob.IsPattern(argument))
+            {
+                var matches = Glob.Match(argument);
+                if (matches.Count == 0)
                 {
-                    inputs.Add(FromFile(argument));
+                    throw new PagesUsageException($"no files match {argument}");
                 }
+                AddFiles(matches);
             }
             else
             {
@@ -89,5 +102,21 @@ public sealed class InputSource
             }
         }
         return inputs;
+    }
+
+    /// <summary>True for names a directory scan takes as responses (see <see cref="Expand"/>).</summary>
+    public static bool IsResponseFileName(string path)
+    {
+        var name = System.IO.Path.GetFileName(path).ToLowerInvariant();
+        foreach (var compressed in (ReadOnlySpan<string>)[".gz", ".zst", ".zstd", ".br"])
+        {
+            if (name.EndsWith(compressed, StringComparison.Ordinal))
+            {
+                name = name[..^compressed.Length];
+                break;
+            }
+        }
+        return name.EndsWith(".json", StringComparison.Ordinal) || name.EndsWith(".jsonl", StringComparison.Ordinal)
+            || name.EndsWith(".ndjson", StringComparison.Ordinal);
     }
 }

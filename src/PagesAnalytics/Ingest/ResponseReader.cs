@@ -30,6 +30,12 @@ public sealed record ResponseReaderOptions
     /// <summary>Name of the input used in error messages (a file name, or <c>-</c> for stdin).</summary>
     public string SourceName { get; init; } = "<stream>";
 
+    /// <summary>
+    /// On malformed input, end reading at the break point instead of throwing: the complete records before it
+    /// are yielded and <see cref="ResponseReader.SalvageError"/> says where and why it stopped.
+    /// </summary>
+    public bool Salvage { get; init; }
+
     internal void Validate()
     {
         if (BatchRows < 1)
@@ -96,7 +102,8 @@ public sealed class ResponseReader
     private bool _statsKeyIsPages;
     private int _column;
     private int _expectedColumn;
-    private long _recordIndex = -1;
+    private long _recordIndex = -1;   // ordinal of the record being read; -1 outside records
+    private long _nextOrdinal;        // row_ordinal of the next record: continues across responses of one input
     private bool _sawPages;
     private byte[] _scratch = [];
 
@@ -123,6 +130,12 @@ public sealed class ResponseReader
     /// <summary>Bytes of the response read from the input so far.</summary>
     public long BytesRead { get; private set; }
 
+    /// <summary>Responses found in the input: several when responses were written back to back or one per line.</summary>
+    public int Responses { get; private set; }
+
+    /// <summary>With <see cref="ResponseReaderOptions.Salvage"/>: where and why reading stopped early; null if it did not.</summary>
+    public ResponseFormatException? SalvageError { get; private set; }
+
     /// <summary>
     /// Reads the response to its end, yielding a batch every <see cref="ResponseReaderOptions.BatchRows"/> rows
     /// and one for the remainder (none for an empty <c>pages</c>). Each batch is owned by the caller, who
@@ -136,6 +149,8 @@ public sealed class ResponseReader
             throw new InvalidOperationException("a ResponseReader reads its input once");
         }
         _buffer = ArrayPool<byte>.Shared.Rent(_options.BufferBytes);
+        // Several responses may follow each other (paging loops append them, or write one per line).
+        _state = new JsonReaderState(new JsonReaderOptions { AllowMultipleValues = true });
         try
         {
             bool bomChecked = false;
@@ -155,23 +170,19 @@ public sealed class ResponseReader
                     }
                     bomChecked = true;
                 }
-                while (Parse())
+                bool full;
+                while (TryParse(out full) && full)
                 {
                     yield return _batch.Build();
                 }
-                if (_final)
+                if (_final || SalvageError is not null)
                 {
                     break;
                 }
             }
-            if (_mode != Mode.Done)
+            if (SalvageError is null)
             {
-                // Utf8JsonReader reports an incomplete document itself; this guards the reader's contract.
-                ThrowFormat(_bufferOrigin + _end, "unexpected end of data");
-            }
-            if (!_sawPages)
-            {
-                ThrowFormat(_bufferOrigin + _end, "the response has no \"pages\" array");
+                TryGuard(CheckComplete);
             }
             if (_batch.Count > 0)
             {
@@ -215,13 +226,69 @@ public sealed class ResponseReader
             ArrayPool<byte>.Shared.Return(_buffer);
             _buffer = grown;
         }
-        int read = await _input.ReadAsync(_buffer.AsMemory(_end), ct).ConfigureAwait(false);
+        int read;
+        try
+        {
+            read = await _input.ReadAsync(_buffer.AsMemory(_end), ct).ConfigureAwait(false);
+        }
+        catch (InvalidDataException ex)
+        {
+            // A corrupt compressed stream: the break point is where the decoded data ends.
+            long at = _bufferOrigin + _end;
+            var error = new ResponseFormatException(_options.SourceName, null, LineOf(at).Line, at, CurrentPath(),
+                "the compressed input is corrupt: " + ex.Message, ex);
+            if (!_options.Salvage)
+            {
+                throw error;
+            }
+            SalvageError = error;
+            _final = true;
+            return;
+        }
         if (read == 0)
         {
             _final = true;
         }
         _end += read;
         BytesRead += read;
+    }
+
+    /// <summary>False when salvaging stopped reading at a break point (see <see cref="SalvageError"/>).</summary>
+    private bool TryParse(out bool full)
+    {
+        bool batchFull = false;
+        bool ok = TryGuard(() => batchFull = Parse());
+        full = batchFull;
+        return ok;
+    }
+
+    /// <summary>Runs a step; with salvage on, a format error ends reading instead of escaping.</summary>
+    private bool TryGuard(Action step)
+    {
+        try
+        {
+            step();
+            return true;
+        }
+        catch (ResponseFormatException ex) when (_options.Salvage)
+        {
+            SalvageError ??= ex;
+            _batch.AbandonRow();
+            return false;
+        }
+    }
+
+    private void CheckComplete()
+    {
+        if (Responses == 0 && _mode == Mode.Root)
+        {
+            ThrowFormat(_bufferOrigin + _end, _bufferOrigin + _end == 0 ? "the input is empty" : "the input holds no JSON value");
+        }
+        if (_mode != Mode.Done)
+        {
+            // Utf8JsonReader reports an incomplete document itself; this guards the reader's contract.
+            ThrowFormat(_bufferOrigin + _end, "unexpected end of data");
+        }
     }
 
     /// <summary>Parses buffered tokens; true when the batch became full (more may remain), false when more input is needed.</summary>
@@ -269,7 +336,7 @@ public sealed class ResponseReader
                 case Mode.PagesArray:
                     if (reader.TokenType == JsonTokenType.StartObject)
                     {
-                        _recordIndex++;
+                        _recordIndex = _nextOrdinal++;
                         _mode = Mode.PageProperty;
                     }
                     else if (reader.TokenType == JsonTokenType.EndArray)
@@ -290,10 +357,12 @@ public sealed class ResponseReader
                     }
                     break;
                 case Mode.Root:
+                case Mode.Done:
                     if (reader.TokenType != JsonTokenType.StartObject)
                     {
                         ThrowAt(ref reader, $"a response must be a JSON object, got {Describe(ref reader)}");
                     }
+                    _sawPages = false;
                     _mode = Mode.RootProperty;
                     break;
                 case Mode.RootProperty:
@@ -307,7 +376,13 @@ public sealed class ResponseReader
                     }
                     else
                     {
-                        _mode = Mode.Done; // EndObject of the root
+                        // EndObject of a response.
+                        if (!_sawPages)
+                        {
+                            ThrowAt(ref reader, "the response has no \"pages\" array");
+                        }
+                        Responses++;
+                        _mode = Mode.Done;
                     }
                     break;
                 case Mode.RootValue:
@@ -331,16 +406,15 @@ public sealed class ResponseReader
                 case Mode.StatsValue:
                     if (_statsKeyIsPages && reader.TokenType != JsonTokenType.Null)
                     {
-                        StatsPages = ReadInt64(ref reader, "stats.pages");
+                        // Every page of a paging loop repeats the total: keep the largest.
+                        long total = ReadInt64(ref reader, "stats.pages");
+                        StatsPages = StatsPages is { } seen ? Math.Max(seen, total) : total;
                         _mode = Mode.StatsProperty;
                     }
                     else
                     {
                         SkipValue(ref reader, Mode.StatsProperty);
                     }
-                    break;
-                case Mode.Done:
-                    // Utf8JsonReader itself rejects anything but whitespace after the root value.
                     break;
             }
         }

@@ -107,21 +107,26 @@ public sealed class QuerySession : IDisposable
     private static void CreateSources(DuckDBConnection connection, IReadOnlyList<SourceRecord> records)
     {
         Execute(connection, """
-            CREATE TABLE sources (
-                source_id INTEGER, path VARCHAR, sha256 VARCHAR, bytes BIGINT, rows BIGINT, stats_pages BIGINT,
-                unknown_keys BIGINT, target VARCHAR, mode VARCHAR, snapshot DATE, snapshot_from VARCHAR,
-                status VARCHAR, error VARCHAR, parts INTEGER, ingested_at TIMESTAMPTZ)
+            CREATE TABLE source_records (
+                source_id INTEGER, path VARCHAR, sha256 VARCHAR, bytes BIGINT, compression VARCHAR, responses INTEGER,
+                rows BIGINT, stats_pages BIGINT, unknown_keys BIGINT, target VARCHAR, mode VARCHAR, snapshot DATE,
+                snapshot_from VARCHAR, status VARCHAR, error VARCHAR, salvaged_to_byte BIGINT, parts INTEGER,
+                ingested_at TIMESTAMPTZ);
+            CREATE VIEW sources AS SELECT *,
+                CASE WHEN stats_pages IS NULL OR stats_pages = 0 THEN NULL ELSE rows::DOUBLE / stats_pages END AS coverage
+            FROM source_records;
             """);
         if (records.Count == 0)
         {
             return;
         }
-        using var appender = connection.CreateAppender("sources");
+        using var appender = connection.CreateAppender("source_records");
         foreach (var r in records)
         {
             var row = appender.CreateRow();
-            row.AppendValue(r.SourceId).AppendValue(r.Path).AppendValue(r.Sha256).AppendValue(r.Bytes).AppendValue(r.Rows)
-                .AppendValue(r.StatsPages).AppendValue(r.UnknownKeys).AppendValue(r.Target).AppendValue(r.Mode);
+            row.AppendValue(r.SourceId).AppendValue(r.Path).AppendValue(r.Sha256).AppendValue(r.Bytes).AppendValue(r.Compression)
+                .AppendValue(r.Responses).AppendValue(r.Rows).AppendValue(r.StatsPages).AppendValue(r.UnknownKeys)
+                .AppendValue(r.Target).AppendValue(r.Mode);
             if (r.Snapshot is { } snapshot && DateOnly.TryParseExact(snapshot, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
             {
                 row.AppendValue(date);
@@ -130,7 +135,8 @@ public sealed class QuerySession : IDisposable
             {
                 row.AppendNullValue();
             }
-            row.AppendValue(r.SnapshotFrom).AppendValue(r.Status).AppendValue(r.Error).AppendValue(r.Parts.Count)
+            row.AppendValue(r.SnapshotFrom).AppendValue(r.Status).AppendValue(r.Error).AppendValue(r.SalvagedToByte)
+                .AppendValue(r.Parts.Count)
                 .AppendValue(r.IngestedAt.UtcDateTime).EndRow();
         }
     }
@@ -182,6 +188,17 @@ public sealed class QuerySession : IDisposable
         }
         view.Append(" FROM ").Append(from);
         Execute(connection, view.ToString());
+
+        // One row per url from its newest snapshot; ties go to the later ingested source, then the API's order.
+        Execute(connection, """
+            CREATE VIEW pages_latest AS
+            SELECT * EXCLUDE (snapshot_rank) FROM (
+                SELECT p.*, row_number() OVER (
+                    PARTITION BY p.url
+                    ORDER BY s.snapshot DESC NULLS LAST, p.source_id DESC, p.row_ordinal) AS snapshot_rank
+                FROM pages p JOIN sources s USING (source_id))
+            WHERE snapshot_rank = 1
+            """);
     }
 
     /// <summary>A single-quoted SQL string literal; only for paths the store itself produced.</summary>

@@ -37,6 +37,15 @@ public sealed record SourceRecord
     /// <summary>Bytes of the input as read.</summary>
     public long Bytes { get; init; }
 
+    /// <summary>Compression detected from the input's first bytes: none, gzip, zstd or brotli.</summary>
+    public string Compression { get; init; } = "none";
+
+    /// <summary>Responses found in the input (several when a paging loop appended them).</summary>
+    public int Responses { get; init; }
+
+    /// <summary>For a partial input: the byte offset (in the decoded response) where reading stopped.</summary>
+    public long? SalvagedToByte { get; init; }
+
     /// <summary>Rows stored from the input.</summary>
     public long Rows { get; init; }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Threading.Channels;
@@ -25,6 +26,49 @@ public sealed record IngestOptions
 
     /// <summary>Parquet compression of the parts.</summary>
     public PartCompression Compression { get; init; } = PartCompression.Zstd;
+
+    /// <summary>The API request's target, recorded per source.</summary>
+    public string? Target { get; init; }
+
+    /// <summary>The API request's mode (exact, domain, subdomains, prefix), recorded per source.</summary>
+    public string? Mode { get; init; }
+
+    /// <summary>The date the responses were fetched; when null it comes from the path or the file's mtime.</summary>
+    public DateOnly? Snapshot { get; init; }
+
+    /// <summary>Stop at the first rejected input (its record is not written) instead of going on.</summary>
+    public bool Strict { get; init; }
+
+    /// <summary>Keep the complete records before the break point of a malformed input, recorded as partial.</summary>
+    public bool Salvage { get; init; }
+
+    /// <summary>The API's modes.</summary>
+    public static readonly IReadOnlyList<string> Modes = ["exact", "domain", "subdomains", "prefix"];
+
+    internal void Validate()
+    {
+        if (BatchRows < 1)
+        {
+            throw new PagesUsageException("the batch size must be at least 1 row");
+        }
+        if (Mode is not null && !Modes.Contains(Mode))
+        {
+            throw new PagesUsageException($"unknown mode '{Mode}': use one of {string.Join(", ", Modes)}");
+        }
+        if (Strict && Salvage)
+        {
+            throw new PagesUsageException("--strict and --salvage exclude each other");
+        }
+    }
+}
+
+/// <summary>An input was rejected while ingesting with <see cref="IngestOptions.Strict"/>: the run stops there.</summary>
+public sealed class IngestStoppedException : PagesException
+{
+    /// <summary>Creates the exception with the rejection's message.</summary>
+    public IngestStoppedException(string message, Exception inner) : base("stopped (--strict): " + message, inner)
+    {
+    }
 }
 
 /// <summary>
@@ -62,6 +106,7 @@ public sealed class StoreWriter : IDisposable
         IProgress<long>? bytesRead = null, CancellationToken ct = default)
     {
         options ??= new IngestOptions();
+        options.Validate();
         var noCodes = new Dictionary<int, long>();
 
         // Known bytes can be recognised before parsing: hash first only when a record of that size exists.
@@ -75,21 +120,29 @@ public sealed class StoreWriter : IDisposable
         }
 
         int sourceId = _nextSourceId++;
-        string tempFolder = Path.Combine(_store.TempDirectory, sourceId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        string id = sourceId.ToString(CultureInfo.InvariantCulture);
+        string tempFolder = Path.Combine(_store.TempDirectory, id);
         Directory.CreateDirectory(tempFolder);
+        CrashPoints.Hit("source-start");
         const string PartName = "part-00000.parquet";
         var codes = new Dictionary<int, long>();
         await using var hashing = new HashingStream(input.Open(), bytesRead);
-        var reader = new ResponseReader(hashing, new ResponseReaderOptions
-        {
-            BatchRows = options.BatchRows,
-            SourceId = sourceId,
-            SourceName = input.DisplayName,
-        });
-        string? rejection = null;
+        ResponseReader? reader = null;
+        InputCompression compression = InputCompression.None;
+        PagesException? rejection = null;
         long rows = 0;
         try
         {
+            var (decoded, detected) = await InputDecoder.OpenAsync(hashing, ct).ConfigureAwait(false);
+            compression = detected;
+            await using var decodedStream = decoded;
+            reader = new ResponseReader(decoded, new ResponseReaderOptions
+            {
+                BatchRows = options.BatchRows,
+                SourceId = sourceId,
+                SourceName = input.DisplayName,
+                Salvage = options.Salvage,
+            });
             await using var part = await PartWriter.CreateAsync(Path.Combine(tempFolder, PartName),
                 new PartWriterOptions { MinRowGroupRows = options.BatchRows, Compression = options.Compression }, ct).ConfigureAwait(false);
             try
@@ -99,11 +152,16 @@ public sealed class StoreWriter : IDisposable
                 if (rows > 0)
                 {
                     await part.CompleteAsync(ct).ConfigureAwait(false);
+                    CrashPoints.Hit("part-complete");
+                }
+                if (reader.SalvageError is { } salvaged && rows == 0)
+                {
+                    rejection = salvaged; // nothing before the break point: nothing to keep
                 }
             }
             catch (Exception ex) when (ex is ResponseFormatException or ApiErrorResponseException)
             {
-                rejection = ex.Message;
+                rejection = (PagesException)ex;
                 rows = 0;
             }
             // Read what the reader left (after a rejection) so the hash and size cover the whole input.
@@ -122,35 +180,66 @@ public sealed class StoreWriter : IDisposable
             _nextSourceId--; // nothing of this id reached the store
             return Duplicate(input, sha, hashing.BytesRead, noCodes);
         }
+        if (rejection is not null && options.Strict)
+        {
+            TryDeleteFolder(tempFolder);
+            _nextSourceId--;
+            throw new IngestStoppedException(rejection.Message, rejection);
+        }
 
         var parts = new List<string>();
         if (rejection is null && rows > 0)
         {
-            string finalFolder = Path.Combine(_store.PartsDirectory, sourceId.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            Directory.Move(tempFolder, finalFolder);
-            parts.Add(Path.Combine("parts", sourceId.ToString(System.Globalization.CultureInfo.InvariantCulture), PartName));
+            Directory.Move(tempFolder, Path.Combine(_store.PartsDirectory, id));
+            parts.Add(Path.Combine("parts", id, PartName));
+            CrashPoints.Hit("parts-moved");
         }
         else
         {
             TryDeleteFolder(tempFolder);
         }
 
+        var salvage = rejection is null ? reader?.SalvageError : null;
+        var (snapshot, snapshotFrom) = ResolveSnapshot(input, options);
         var record = new SourceRecord
         {
             SourceId = sourceId,
             Path = input.Path,
             Sha256 = sha,
             Bytes = hashing.BytesRead,
+            Compression = compression.ToString().ToLowerInvariant(),
+            Responses = rejection is null ? reader?.Responses ?? 0 : 0,
             Rows = rows,
-            StatsPages = rejection is null ? reader.StatsPages : null,
-            UnknownKeys = reader.UnknownKeys,
-            Status = rejection is null ? SourceStatus.Ok : SourceStatus.Rejected,
-            Error = rejection,
+            StatsPages = rejection is null ? reader?.StatsPages : null,
+            UnknownKeys = reader?.UnknownKeys ?? 0,
+            Target = options.Target,
+            Mode = options.Mode,
+            Snapshot = snapshot,
+            SnapshotFrom = snapshotFrom,
+            Status = rejection is not null ? SourceStatus.Rejected : salvage is not null ? SourceStatus.Partial : SourceStatus.Ok,
+            Error = rejection?.Message ?? salvage?.Message,
+            SalvagedToByte = salvage?.BytePosition,
             Parts = parts,
             IngestedAt = DateTimeOffset.UtcNow,
         };
         WriteRecord(record);
-        return new SourceOutcome(input, record.Status, record, rows, rejection is null ? codes : noCodes, rejection);
+        CrashPoints.Hit("committed");
+        return new SourceOutcome(input, record.Status, record, rows, rejection is null ? codes : noCodes, record.Error);
+    }
+
+    /// <summary>The snapshot date: the option, else a date in the path, else the file's mtime (stdin: today).</summary>
+    internal static (string Snapshot, string From) ResolveSnapshot(InputSource input, IngestOptions options)
+    {
+        if (options.Snapshot is { } given)
+        {
+            return (given.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), "option");
+        }
+        if (input.IsFile && SnapshotDates.FromPath(input.Path) is { } fromPath)
+        {
+            return (fromPath.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), "path");
+        }
+        var date = input.IsFile ? File.GetLastWriteTimeUtc(input.Path) : DateTime.UtcNow;
+        return (date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), input.IsFile ? "mtime" : "ingest-time");
     }
 
     /// <summary>Releases the writer lock.</summary>
@@ -183,13 +272,14 @@ public sealed class StoreWriter : IDisposable
 
     private void WriteRecord(SourceRecord record)
     {
-        string final = Path.Combine(_store.SourcesDirectory, record.SourceId.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".json");
+        string final = Path.Combine(_store.SourcesDirectory, record.SourceId.ToString(CultureInfo.InvariantCulture) + ".json");
         string temp = final + ".tmp";
         using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
         {
             JsonSerializer.Serialize(stream, record, SourceRecord.Json);
             stream.Flush(flushToDisk: true);
         }
+        CrashPoints.Hit("record-temp");
         File.Move(temp, final, overwrite: false);
         Remember(record);
     }
@@ -221,7 +311,7 @@ public sealed class StoreWriter : IDisposable
         var committed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var record in records)
         {
-            committed.Add(record.SourceId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            committed.Add(record.SourceId.ToString(CultureInfo.InvariantCulture));
         }
         foreach (var folder in Directory.EnumerateDirectories(_store.PartsDirectory))
         {
@@ -283,6 +373,7 @@ public sealed class StoreWriter : IDisposable
                     {
                         await part.WriteAsync(batch, ct).ConfigureAwait(false);
                     }
+                    CrashPoints.Hit("batch-written");
                 }
             }
         }
@@ -363,6 +454,7 @@ internal sealed class HashingStream(Stream inner, IProgress<long>? progress) : S
 
     public long BytesRead { get; private set; }
 
+    /// <summary>The hash of everything read; valid after the stream has been disposed too (decoders own it).</summary>
     public string HashHex() => Convert.ToHexStringLower(_hash.GetHashAndReset());
 
     public override int Read(Span<byte> buffer)
@@ -410,7 +502,6 @@ internal sealed class HashingStream(Stream inner, IProgress<long>? progress) : S
         if (disposing)
         {
             inner.Dispose();
-            _hash.Dispose();
         }
         base.Dispose(disposing);
     }
@@ -418,7 +509,6 @@ internal sealed class HashingStream(Stream inner, IProgress<long>? progress) : S
     public override async ValueTask DisposeAsync()
     {
         await inner.DisposeAsync().ConfigureAwait(false);
-        _hash.Dispose();
         await base.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -215,11 +215,15 @@ public class ResponseReaderTests
         { """{"pages":[{"title":"no url"}]}""", 0, 1, 27, "the record has no \"url\"" },
         { """{"pages":{}}""", null, 1, 9, "\"pages\" must be an array" },
         { """[1,2]""", null, 1, 0, "a response must be a JSON object" },
-        { """{"stats":{"pages":1}}""", null, 1, 21, "no \"pages\" array" },
+        { """{"stats":{"pages":1}}""", null, 1, 20, "no \"pages\" array" },
+        { """{"pages":[]} {"stats":{}}""", null, 1, 24, "no \"pages\" array" },
+        { """{"pages":[]} [1]""", null, 1, 13, "a response must be a JSON object" },
+        { " \n ", null, 2, 3, "the input holds no JSON value" },
         { "{\"pages\":[{\"url\":\"u\"}\n,{\"url\":\"v\" \"size\":1}]}", 1, 2, 34, "malformed JSON" },
         { "{\"pages\":[{\"url\":\"u\"},\n{\"url\":\"v\",\"size\":1", 1, 2, 42, "malformed JSON" },
         { "{\"pages\":[]} x", null, 1, 13, "malformed JSON" },
-        { "", null, 1, 0, "malformed JSON" },
+        { "{\"pages\":[{\"url\":\"u\"}]}\n{\"pages\":[{\"url\":\"v\",\"size\":1,}]}", 1, 2, 54, "malformed JSON" },
+        { "", null, 1, 0, "the input is empty" },
     };
 
     [Theory]
