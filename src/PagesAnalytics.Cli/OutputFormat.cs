@@ -19,9 +19,18 @@ internal static class OutputFormat
     /// <summary>Writes all rows to stdout in the format; returns the row count.</summary>
     public static long Render(CliContext context, DbDataReader reader, string format)
     {
+        using var buffered = new BufferedStream(context.Stdout, 1 << 16);
+        long rows = Render(context, reader, format, buffered);
+        buffered.Flush();
+        return rows;
+    }
+
+    /// <summary>Writes all rows to <paramref name="output"/> in the format; returns the row count.</summary>
+    public static long Render(CliContext context, DbDataReader reader, string format, Stream output)
+    {
         if (format == "table")
         {
-            return RenderTable(context, reader);
+            return RenderTable(context, reader, output);
         }
         var textFormat = format switch
         {
@@ -29,15 +38,12 @@ internal static class OutputFormat
             "json" => TextFormat.Json,
             _ => TextFormat.Ndjson,
         };
-        using var buffered = new BufferedStream(context.Stdout, 1 << 16);
-        long rows = TabularWriter.Write(reader, buffered, textFormat);
-        buffered.Flush();
-        return rows;
+        return TabularWriter.Write(reader, output, textFormat);
     }
 
     private const int MaxTableRows = 10_000;
 
-    private static long RenderTable(CliContext context, DbDataReader reader)
+    private static long RenderTable(CliContext context, DbDataReader reader, Stream output)
     {
         var table = new Table().Border(TableBorder.Rounded);
         for (int i = 0; i < reader.FieldCount; i++)
@@ -66,7 +72,7 @@ internal static class OutputFormat
             table.AddRow(cells);
             rows++;
         }
-        using (var writer = new StreamWriter(context.Stdout, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true))
+        using (var writer = new StreamWriter(output, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true))
         {
             context.OutputConsole(writer).Write(table);
         }

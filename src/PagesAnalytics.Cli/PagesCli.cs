@@ -33,6 +33,8 @@ public static class PagesCli
         var root = new RootCommand("PagesAnalytics: archived Ahrefs API v2 pages_extended responses -> Parquet + DuckDB store, queries and reports.");
         root.Options.Add(storeOption);
         root.Subcommands.Add(IngestCommand.Create(context, storeOption));
+        root.Subcommands.Add(QueryCommand.Create(context, storeOption));
+        root.Subcommands.Add(ReportCommand.Create(context, storeOption));
         root.Subcommands.Add(SqlCommand.Create(context, storeOption));
         root.Subcommands.Add(SourcesCommand.Create(context, storeOption));
         root.Subcommands.Add(GenerateCommand.Create(context));
@@ -71,7 +73,7 @@ public static class PagesCli
             case OperationCanceledException:
                 await context.Stderr.WriteLineAsync("pages: cancelled").ConfigureAwait(false);
                 return ExitCodes.Failure;
-            case PagesUsageException or ReadOnlyViolationException:
+            case PagesUsageException or ReadOnlyViolationException or Query.FilterException:
                 await context.Stderr.WriteLineAsync("pages: " + ex.Message).ConfigureAwait(false);
                 return ExitCodes.Usage;
             case PagesException:

@@ -452,9 +452,12 @@ public sealed class ResponseReader
                 }
                 break;
             case RootKey.Error:
-                var message = reader.TokenType == JsonTokenType.String
-                    ? reader.GetString() ?? ""
-                    : Encoding.UTF8.GetString(reader.ValueSpan);
+                string message = reader.TokenType switch
+                {
+                    JsonTokenType.String => Encoding.UTF8.GetString(ValueBytes(ref reader)),
+                    JsonTokenType.StartObject or JsonTokenType.StartArray => $"({Describe(ref reader)}; see the file for details)",
+                    _ => Describe(ref reader),
+                };
                 throw new ApiErrorResponseException(_options.SourceName, message);
             default:
                 UnknownKeys++;
@@ -647,14 +650,30 @@ public sealed class ResponseReader
     {
         if (!reader.ValueIsEscaped)
         {
-            return reader.ValueSpan;
+            // Utf8JsonReader does not validate string bytes; JSON text must be UTF-8, so refuse rather than alter it.
+            var raw = reader.ValueSpan;
+            if (!System.Text.Unicode.Utf8.IsValid(raw))
+            {
+                ThrowAt(ref reader, "a string holds bytes that are not valid UTF-8");
+            }
+            return raw;
         }
         int needed = reader.ValueSpan.Length; // unescaped text is never longer than escaped text
         if (_scratch.Length < needed)
         {
             _scratch = new byte[Math.Max(needed, 256)];
         }
-        int written = reader.CopyString(_scratch);
+        int written;
+        try
+        {
+            written = reader.CopyString(_scratch);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // A lone surrogate escape (\ud800) or invalid UTF-8 next to an escape.
+            ThrowAt(ref reader, "a string cannot be decoded: " + ex.Message);
+            return default;
+        }
         return _scratch.AsSpan(0, written);
     }
 

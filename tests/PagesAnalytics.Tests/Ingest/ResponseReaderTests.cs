@@ -224,6 +224,8 @@ public class ResponseReaderTests
         { "{\"pages\":[]} x", null, 1, 13, "malformed JSON" },
         { "{\"pages\":[{\"url\":\"u\"}]}\n{\"pages\":[{\"url\":\"v\",\"size\":1,}]}", 1, 2, 54, "malformed JSON" },
         { "", null, 1, 0, "the input is empty" },
+        { """{"pages":[{"url":"\ud800"}]}""", 0, 1, 17, "a string cannot be decoded" },
+        { """{"pages":[{"url":"a","title":"x\udc00y"}]}""", 0, 1, 29, "a string cannot be decoded" },
     };
 
     [Theory]
@@ -244,6 +246,27 @@ public class ResponseReaderTests
             Assert.Contains(reason, error.Message);
             Assert.StartsWith("bad.json: ", error.Message);
         }
+    }
+
+    [Fact]
+    public async Task Invalid_utf8_in_a_string_is_refused_not_altered()
+    {
+        var bytes = TestData.Utf8("""{"pages":[{"url":"a","title":"__"}]}""");
+        int at = System.Array.IndexOf(bytes, (byte)'_');
+        bytes[at] = 0xC3;
+        bytes[at + 1] = 0x28;
+        var error = await Assert.ThrowsAsync<ResponseFormatException>(() => TestData.ReadAllAsync(bytes));
+        Assert.Contains("not valid UTF-8", error.Message);
+        Assert.Equal(at - 1, error.BytePosition);
+    }
+
+    [Fact]
+    public async Task An_error_value_that_is_not_a_string_is_still_an_api_error()
+    {
+        var error = await Assert.ThrowsAsync<ApiErrorResponseException>(() => TestData.ReadAllAsync(TestData.Utf8("""{"error":{"code":1}}""")));
+        Assert.Contains("an object", error.ApiMessage);
+        var undecodable = await Assert.ThrowsAsync<ResponseFormatException>(() => TestData.ReadAllAsync(TestData.Utf8("""{"error":"\ud800"}""")));
+        Assert.Contains("cannot be decoded", undecodable.Message);
     }
 
     [Fact]
