@@ -9,7 +9,7 @@ using Parquet.Schema;
 
 namespace PagesAnalytics.Export;
 
-/// <summary>Options of one Parquet export (<see cref="ParquetExportWriter"/>, <see cref="ArrowExport.WriteParquetAsync(IAsyncEnumerable{RecordBatch}, Stream, Apache.Arrow.Schema, ParquetExportOptions, CancellationToken)"/>).</summary>
+/// <summary>Options of one Parquet export (<see cref="ParquetExportWriter"/>, <c>ArrowExport.WriteParquetAsync</c>).</summary>
 public sealed record ParquetExportOptions
 {
     /// <summary>Default for <see cref="RowGroupRows"/>: about a million rows per row group.</summary>
@@ -24,7 +24,8 @@ public sealed record ParquetExportOptions
 
     /// <summary>
     /// Rows per row group: every group holds exactly this many rows except the last, which takes the remainder.
-    /// The writer buffers one row group, so this bounds its memory (about 160 MB per million pages rows).
+    /// The writer buffers one row group, so this bounds its memory. Measured on the pages schema: ~0.8 GB more peak
+    /// working set at the default than the input alone, ~0.2 GB at 131,072 rows, for about the same speed.
     /// </summary>
     public int RowGroupRows { get; init; } = DefaultRowGroupRows;
 
@@ -104,8 +105,8 @@ public sealed class ParquetExportWriter : IAsyncDisposable
 
     private enum State { Open, Completed, Faulted, Disposed }
 
-    private ParquetExportWriter(ArrowOutputStream output, Apache.Arrow.Schema schema, ArrowParquetColumn[] columns, int rowGroupRows,
-        ParquetWriter writer)
+    private ParquetExportWriter(ArrowOutputStream output, Apache.Arrow.Schema schema, ArrowParquetColumn[] columns,
+        int rowGroupRows, ParquetWriter writer)
     {
         _output = output;
         _schema = schema;
@@ -330,38 +331,36 @@ public static class ArrowExport
     /// </summary>
     /// <returns>Rows written.</returns>
     /// <exception cref="InvalidOperationException">There are no batches and no <paramref name="emptySchema"/>.</exception>
-    /// <exception cref="NotSupportedException">A column's Arrow type has no Parquet mapping (see <see cref="ParquetExportWriter"/>).</exception>
+    /// <exception cref="NotSupportedException">
+    /// A column's Arrow type has no Parquet mapping (see <see cref="ParquetExportWriter"/>).
+    /// </exception>
     public static async Task<long> WriteParquetAsync(IAsyncEnumerable<RecordBatch> batches, Stream output,
         Apache.Arrow.Schema? emptySchema = null, ParquetExportOptions? options = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(batches);
         ArgumentNullException.ThrowIfNull(output);
         var enumerator = batches.GetAsyncEnumerator(ct);
+        // The batch in hand, disposed once written or on failure.
+        RecordBatch? batch = null;
         try
         {
-            var first = await enumerator.MoveNextAsync().ConfigureAwait(false) ? enumerator.Current : null;
-            Apache.Arrow.Schema schema;
-            using (first)
+            batch = await enumerator.MoveNextAsync().ConfigureAwait(false) ? enumerator.Current : null;
+            var schema = batch?.Schema ?? emptySchema ?? throw NoSchema();
+            await using var writer = await ParquetExportWriter.CreateAsync(output, schema, options, ct)
+                .ConfigureAwait(false);
+            while (batch is not null)
             {
-                schema = first?.Schema ?? emptySchema ?? throw NoSchema();
-                await using var writer = await ParquetExportWriter.CreateAsync(output, schema, options, ct)
-                    .ConfigureAwait(false);
-                if (first is not null)
-                {
-                    await writer.WriteAsync(first, ct).ConfigureAwait(false);
-                    first.Dispose();
-                    while (await enumerator.MoveNextAsync().ConfigureAwait(false))
-                    {
-                        using var batch = enumerator.Current;
-                        await writer.WriteAsync(batch, ct).ConfigureAwait(false);
-                    }
-                }
-                await writer.CompleteAsync(ct).ConfigureAwait(false);
-                return writer.Rows;
+                await writer.WriteAsync(batch, ct).ConfigureAwait(false);
+                batch.Dispose();
+                batch = null;
+                batch = await enumerator.MoveNextAsync().ConfigureAwait(false) ? enumerator.Current : null;
             }
+            await writer.CompleteAsync(ct).ConfigureAwait(false);
+            return writer.Rows;
         }
         finally
         {
+            batch?.Dispose();
             await enumerator.DisposeAsync().ConfigureAwait(false);
         }
     }
@@ -389,7 +388,11 @@ public static class ArrowExport
         Apache.Arrow.Schema? emptySchema = null, CancellationToken ct = default) =>
         WriteIpcAsync(batches, output, emptySchema, file: true, ct);
 
-    /// <summary>As <see cref="WriteArrowFileAsync(IAsyncEnumerable{RecordBatch}, Stream, Apache.Arrow.Schema, CancellationToken)"/>, from an Arrow array stream (its schema for an empty result).</summary>
+    /// <summary>
+    /// Writes all batches of <paramref name="stream"/> as an Arrow IPC file; an empty result keeps the stream's
+    /// schema. The stream stays the caller's to dispose.
+    /// </summary>
+    /// <returns>Rows written.</returns>
     public static Task<long> WriteArrowFileAsync(IArrowArrayStream stream, Stream output,
         CancellationToken ct = default)
     {
@@ -413,51 +416,41 @@ public static class ArrowExport
         ArgumentNullException.ThrowIfNull(batches);
         ArgumentNullException.ThrowIfNull(output);
         var enumerator = batches.GetAsyncEnumerator(ct);
+        RecordBatch? batch = null;
+        ArrowOutputStream? stream = null;
+        bool completed = false;
         try
         {
-            var first = await enumerator.MoveNextAsync().ConfigureAwait(false) ? enumerator.Current : null;
-            using (first)
+            batch = await enumerator.MoveNextAsync().ConfigureAwait(false) ? enumerator.Current : null;
+            var schema = batch?.Schema ?? emptySchema ?? throw NoSchema();
+            stream = new ArrowOutputStream(output);
+            using var writer = file
+                ? new ArrowFileWriter(stream, schema, leaveOpen: true)
+                : new ArrowStreamWriter(stream, schema, leaveOpen: true);
+            await writer.WriteStartAsync(ct).ConfigureAwait(false);
+            long rows = 0;
+            while (batch is not null)
             {
-                var schema = first?.Schema ?? emptySchema ?? throw NoSchema();
-                var stream = new ArrowOutputStream(output);
-                bool completed = false;
-                try
-                {
-                    using var writer = file
-                        ? new ArrowFileWriter(stream, schema, leaveOpen: true)
-                        : new ArrowStreamWriter(stream, schema, leaveOpen: true);
-                    await writer.WriteStartAsync(ct).ConfigureAwait(false);
-                    long rows = 0;
-                    if (first is not null)
-                    {
-                        ArrowTypes.EnsureMatches(schema, first);
-                        await writer.WriteRecordBatchAsync(first, ct).ConfigureAwait(false);
-                        rows += first.Length;
-                        first.Dispose();
-                        while (await enumerator.MoveNextAsync().ConfigureAwait(false))
-                        {
-                            using var batch = enumerator.Current;
-                            ArrowTypes.EnsureMatches(schema, batch);
-                            await writer.WriteRecordBatchAsync(batch, ct).ConfigureAwait(false);
-                            rows += batch.Length;
-                        }
-                    }
-                    await writer.WriteEndAsync(ct).ConfigureAwait(false);
-                    await stream.FlushAsync(ct).ConfigureAwait(false);
-                    completed = true;
-                    return rows;
-                }
-                finally
-                {
-                    if (!completed)
-                    {
-                        stream.Abandon();
-                    }
-                }
+                ArrowTypes.EnsureMatches(schema, batch);
+                await writer.WriteRecordBatchAsync(batch, ct).ConfigureAwait(false);
+                rows += batch.Length;
+                batch.Dispose();
+                batch = null;
+                batch = await enumerator.MoveNextAsync().ConfigureAwait(false) ? enumerator.Current : null;
             }
+            await writer.WriteEndAsync(ct).ConfigureAwait(false);
+            await stream.FlushAsync(ct).ConfigureAwait(false);
+            completed = true;
+            return rows;
         }
         finally
         {
+            if (!completed)
+            {
+                // The output holds an incomplete file the caller discards; the buffered tail is not written.
+                stream?.Abandon();
+            }
+            batch?.Dispose();
             await enumerator.DisposeAsync().ConfigureAwait(false);
         }
     }

@@ -63,16 +63,19 @@ public static class Reports
     public static readonly IReadOnlyList<ReportDefinition> All =
     [
         new("http-codes", "Pages, share, backlinks and refdomains per http_code and per class (0, 2xx, 3xx, 4xx, 5xx)",
+            // Grouped once by code; the classes roll up from those few rows, so the matched rows are read once.
             $"""
-            SELECT 'class' AS level, {HttpClass} AS http_class, NULL::INTEGER AS http_code, count(*) AS pages,
-                   round(100.0 * count(*) / sum(count(*)) OVER (), 2) AS share_pct,
-                   coalesce(sum(backlinks), 0)::BIGINT AS backlinks, coalesce(sum(refdomains), 0)::BIGINT AS refdomains
-            FROM matched GROUP BY ALL
+            WITH codes AS (
+                SELECT http_code, {HttpClass} AS http_class, count(*) AS pages,
+                       coalesce(sum(backlinks), 0)::BIGINT AS backlinks, coalesce(sum(refdomains), 0)::BIGINT AS refdomains
+                FROM matched GROUP BY ALL)
+            SELECT 'class' AS level, http_class, NULL::INTEGER AS http_code, sum(pages)::BIGINT AS pages,
+                   round(100.0 * sum(pages) / sum(sum(pages)) OVER (), 2) AS share_pct,
+                   sum(backlinks)::BIGINT AS backlinks, sum(refdomains)::BIGINT AS refdomains
+            FROM codes GROUP BY http_class
             UNION ALL
-            SELECT 'code', {HttpClass}, http_code, count(*),
-                   round(100.0 * count(*) / sum(count(*)) OVER (), 2),
-                   coalesce(sum(backlinks), 0)::BIGINT, coalesce(sum(refdomains), 0)::BIGINT
-            FROM matched GROUP BY ALL
+            SELECT 'code', http_class, http_code, pages, round(100.0 * pages / sum(pages) OVER (), 2), backlinks, refdomains
+            FROM codes
             """,
             Columns(("level", FilterType.Text), ("http_class", FilterType.Text), ("http_code", FilterType.Integer), ("pages", FilterType.Integer),
                 ("share_pct", FilterType.Decimal), ("backlinks", FilterType.Integer), ("refdomains", FilterType.Integer)),
@@ -80,7 +83,7 @@ public static class Reports
 
         new("refdomain-ratios", "p10/p50/p90 and mean of the four ratios, overall and per http class",
             $"""
-            SELECT http_class, metric, count(value) AS pages,
+            SELECT coalesce(http_class, 'all') AS http_class, metric, count(value) AS pages,
                    -- rounded: parallel float sums differ in the last bits from run to run
                    round(quantile_cont(value, 0.1), 6) AS p10, round(quantile_cont(value, 0.5), 6) AS p50,
                    round(quantile_cont(value, 0.9), 6) AS p90, round(avg(value), 6) AS mean
@@ -88,13 +91,8 @@ public static class Reports
                 SELECT {HttpClass} AS http_class, m.metric, m.value
                 FROM matched,
                      LATERAL (VALUES ('refdomain_ratio', refdomain_ratio), ('dofollow_ratio', dofollow_ratio),
-                                     ('class_c_per_refdomain', class_c_per_refdomain), ('ips_per_refdomain', ips_per_refdomain)) AS m(metric, value)
-                UNION ALL
-                SELECT 'all', m.metric, m.value
-                FROM matched,
-                     LATERAL (VALUES ('refdomain_ratio', refdomain_ratio), ('dofollow_ratio', dofollow_ratio),
                                      ('class_c_per_refdomain', class_c_per_refdomain), ('ips_per_refdomain', ips_per_refdomain)) AS m(metric, value))
-            GROUP BY ALL
+            GROUP BY GROUPING SETS ((http_class, metric), (metric))
             """,
             Columns(("http_class", FilterType.Text), ("metric", FilterType.Text), ("pages", FilterType.Integer), ("p10", FilterType.Decimal),
                 ("p50", FilterType.Decimal), ("p90", FilterType.Decimal), ("mean", FilterType.Decimal)),
@@ -124,16 +122,17 @@ public static class Reports
 
         new("timeline", "Pages by first_seen month, and by last_visited recency (relative to the newest last_visited)",
             """
-            SELECT 'first_seen' AS section, coalesce(strftime(first_seen AT TIME ZONE 'UTC', '%Y-%m'), 'never') AS period, count(*) AS pages
-            FROM matched GROUP BY ALL
-            UNION ALL
-            SELECT 'last_visited', CASE
-                       WHEN last_visited IS NULL THEN 'never'
-                       WHEN newest - last_visited < INTERVAL 30 DAY THEN '0-29 days'
-                       WHEN newest - last_visited < INTERVAL 90 DAY THEN '30-89 days'
-                       WHEN newest - last_visited < INTERVAL 365 DAY THEN '90-364 days'
-                       ELSE '365+ days' END, count(*)
-            FROM matched, (SELECT max(last_visited) AS newest FROM matched) GROUP BY ALL
+            SELECT u.section, u.period, count(*) AS pages
+            FROM (SELECT first_seen, last_visited, max(last_visited) OVER () AS newest FROM matched) AS m,
+                 LATERAL (VALUES
+                     ('first_seen', coalesce(strftime(m.first_seen AT TIME ZONE 'UTC', '%Y-%m'), 'never')),
+                     ('last_visited', CASE
+                         WHEN m.last_visited IS NULL THEN 'never'
+                         WHEN m.newest - m.last_visited < INTERVAL 30 DAY THEN '0-29 days'
+                         WHEN m.newest - m.last_visited < INTERVAL 90 DAY THEN '30-89 days'
+                         WHEN m.newest - m.last_visited < INTERVAL 365 DAY THEN '90-364 days'
+                         ELSE '365+ days' END)) AS u(section, period)
+            GROUP BY ALL
             """,
             Columns(("section", FilterType.Text), ("period", FilterType.Text), ("pages", FilterType.Integer)),
             "section, period", "period", "pages", ChartSection: "first_seen"),
