@@ -311,6 +311,48 @@ public sealed class ArrowExportWritersTests : IDisposable
     }
 
     [Fact]
+    public async Task Parquet_NarrowDecimalsAndDate64()
+    {
+        const string query = """
+            SELECT * FROM (VALUES (-999.9::DECIMAL(4,1), 123456789012345.678::DECIMAL(18,3), DATE '1969-12-31'),
+                                  (NULL, -999999999999999.999::DECIMAL(18,3), DATE '2024-02-29'),
+                                  (0.5::DECIMAL(4,1), NULL, NULL)) v(d4, d18, dt)
+            """;
+        string path = await WriteParquetFileAsync(query);
+        Assert.Equal(["DECIMAL(4,1)", "DECIMAL(18,3)", "DATE"], Describe($"SELECT * FROM read_parquet({Quote(path)})").Select(c => c.Type));
+        Assert.Equal(DumpText(query), DumpText($"SELECT * FROM read_parquet({Quote(path)})"));
+        Assert.Equal(["INT32", "INT64"],
+            Strings($"SELECT type FROM parquet_schema({Quote(path)}) WHERE name IN ('d4', 'd18') ORDER BY name DESC"));
+
+        // date64 (milliseconds) is not produced by DuckDB; floored to days.
+        var schema = new Apache.Arrow.Schema.Builder().Field(f => f.Name("day").DataType(Date64Type.Default)).Build();
+        var days = new Date64Array.Builder()
+            .Append(new DateTime(1969, 12, 31, 23, 0, 0, DateTimeKind.Utc))
+            .Append(new DateTime(2013, 11, 20, 9, 46, 29, DateTimeKind.Utc))
+            .AppendNull()
+            .Build();
+        string date64 = _temp.File("date64.parquet");
+        await using (var file = File.Create(date64))
+        await using (var writer = await ParquetExportWriter.CreateAsync(file, schema))
+        {
+            await writer.WriteAsync(new RecordBatch(schema, [days], 3));
+            await writer.CompleteAsync();
+        }
+        Assert.Equal(["1969-12-31", "2013-11-20", "NULL"], DumpText($"SELECT * FROM read_parquet({Quote(date64)})"));
+    }
+
+    [Fact]
+    public async Task Cancellation_IsOperationCanceled()
+    {
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            ArrowExport.WriteParquetAsync(Batches(AllRows), new MemoryStream(), ct: cancelled.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            ArrowExport.WriteArrowFileAsync(Batches(AllRows), new MemoryStream(), ct: cancelled.Token));
+    }
+
+    [Fact]
     public async Task ParquetWriter_SlicedBatchesAndSchemaMismatch()
     {
         // Slices have non-zero array offsets: bitmaps, booleans, decimals and strings must honour them.
