@@ -14,6 +14,10 @@ public static class Program
         {
             return await BaselineTools.RunAsync(args);
         }
+        if (args.Length > 0 && QueryBench.IsCommand(args[0]))
+        {
+            return QueryBench.Run(args);
+        }
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

@@ -11,6 +11,9 @@ namespace PagesAnalytics.Cli;
 /// <summary><c>pages query</c>: the API's request vocabulary over the store.</summary>
 internal static class QueryCommand
 {
+    // Smaller row groups than `pages export`: a query result streams with about 0.2 GB in flight instead of ~1 GB.
+    private static readonly ParquetExportOptions QueryParquetOptions = new() { RowGroupRows = 131_072 };
+
     public static readonly string[] Formats = ["table", "csv", "json", "ndjson", "v2json", "xml", "parquet", "arrow"];
 
     public static Command Create(CliContext context, Option<string?> storeOption)
@@ -86,9 +89,10 @@ internal static class QueryCommand
         if (binary)
         {
             using var command = (DuckDBCommand)compiled.CreateCommand(session.Connection, compiled.Sql);
+            command.UseStreamingMode = true; // without it DuckDB materialises the whole result before the first batch
             var batches = command.ExecuteArrowBatchesAsync(ct);
             rows = format == "parquet"
-                ? await ArrowExport.WriteParquetAsync(batches, sink.Stream, null, null, ct)
+                ? await ArrowExport.WriteParquetAsync(batches, sink.Stream, null, QueryParquetOptions, ct)
                 : await ArrowExport.WriteArrowFileAsync(batches, sink.Stream, null, ct);
         }
         else if (format is "v2json" or "xml")

@@ -139,9 +139,15 @@ public static class PagesQueryCompiler
         {
             orderBy.Append(orderBy.Length == 0 ? "" : ", ").Append(Quote(column)).Append(descending ? " DESC NULLS LAST" : " ASC NULLS LAST");
         }
-        // A stable tail so equal sort keys come back in the API's order every time.
-        orderBy.Append(orderBy.Length == 0 ? "" : ", ").Append("\"source_id\", \"row_ordinal\"");
-        var sql = new StringBuilder("SELECT ").Append(select).Append(" FROM (").Append(result).Append(") ORDER BY ").Append(orderBy);
+        var sql = new StringBuilder("SELECT ").Append(select).Append(" FROM (").Append(result).Append(')');
+        if (orderBy.Length > 0 || !options.AllSnapshots)
+        {
+            // A stable tail so equal sort keys come back in the API's order every time.
+            orderBy.Append(orderBy.Length == 0 ? "" : ", ").Append("\"source_id\", \"row_ordinal\"");
+            sql.Append(" ORDER BY ").Append(orderBy);
+        }
+        // else: the parts are scanned in (source_id, row_ordinal) order and DuckDB preserves it (preserve_insertion_order),
+        // so rows stream out in the API's order without a sort holding them all.
         if (options.Limit is { } limit)
         {
             sql.Append(" LIMIT ").Append(limit.ToString(CultureInfo.InvariantCulture));

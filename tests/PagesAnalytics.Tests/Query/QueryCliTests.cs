@@ -123,6 +123,14 @@ public sealed class QueryCliTests : IDisposable
     }
 
     [Fact]
+    public void All_snapshots_without_order_by_streams_in_the_apis_order()
+    {
+        var (exit, stdout, _) = Run(null, "query", "--store", _samples, "--all-snapshots", "--limit", "all", "--select", "url,backlinks", "--format", "csv");
+        Assert.Equal(0, exit);
+        Assert.Equal(Sql(_samples, "SELECT url, backlinks FROM pages ORDER BY source_id, row_ordinal"), stdout);
+    }
+
+    [Fact]
     public void Target_and_mode_select_the_requested_urls()
     {
         string Urls(string mode, string target) => Run(null, "query", "--store", _samples, "--target", target, "--mode", mode, "--select", "url",
