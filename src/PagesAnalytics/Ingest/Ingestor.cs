@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime;
 using PagesAnalytics.Store;
 
 namespace PagesAnalytics.Ingest;
@@ -77,6 +78,8 @@ public sealed record IngestSummary(IReadOnlyList<SourceOutcome> Outcomes, TimeSp
 /// <summary>Ingests a list of inputs into a store, one commit per input.</summary>
 public static class Ingestor
 {
+    private const long CompactAfterRows = 250_000;
+
     /// <summary>
     /// Takes the store's writer lock, then ingests every input in order. A rejected input does not stop the run;
     /// each outcome is in the summary.
@@ -96,7 +99,15 @@ public static class Ingestor
             progress?.Report(new IngestProgress(i, inputs.Count, input.DisplayName, 0, input.Length));
             try
             {
-                outcomes.Add(await writer.IngestAsync(input, options, bytes, ct).ConfigureAwait(false));
+                var outcome = await writer.IngestAsync(input, options, bytes, ct).ConfigureAwait(false);
+                outcomes.Add(outcome);
+                if (outcome.Rows >= CompactAfterRows && i < inputs.Count - 1)
+                {
+                    // A large input leaves large buffers behind; compacting once keeps peak memory that of one input
+                    // instead of creeping up over an archive of big files.
+                    GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
+                    GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+                }
             }
             catch (IngestStoppedException stopped)
             {
