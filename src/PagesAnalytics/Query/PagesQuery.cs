@@ -79,18 +79,7 @@ public sealed class CompiledPagesQuery
     public long Cost(long resultRows) => 1 + resultRows + (HasWhere ? 5 : 0) + (HasHaving ? 5 : 0) + (HasOffset ? 5 : 0);
 
     /// <summary>Creates a command for <paramref name="sql"/> on the connection with every parameter bound.</summary>
-    public DbCommand CreateCommand(DbConnection connection, string sql)
-    {
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
-        foreach (var value in Parameters)
-        {
-            command.Parameters.Add(value is null
-                ? new DuckDB.NET.Data.DuckDBParameter { Value = DBNull.Value }
-                : new DuckDB.NET.Data.DuckDBParameter(value));
-        }
-        return command;
-    }
+    public DbCommand CreateCommand(DbConnection connection, string sql) => DuckDbCommands.Create(connection, sql, Parameters);
 }
 
 /// <summary>Compiles <see cref="PagesQueryOptions"/> to parameterized DuckDB SQL over the store's views.</summary>

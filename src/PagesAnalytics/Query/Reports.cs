@@ -34,18 +34,7 @@ public sealed class CompiledReport
     public IReadOnlyList<object?> Parameters { get; }
 
     /// <summary>Creates a command with every parameter bound.</summary>
-    public DbCommand CreateCommand(DbConnection connection)
-    {
-        var command = connection.CreateCommand();
-        command.CommandText = Sql;
-        foreach (var value in Parameters)
-        {
-            command.Parameters.Add(value is null
-                ? new DuckDB.NET.Data.DuckDBParameter { Value = DBNull.Value }
-                : new DuckDB.NET.Data.DuckDBParameter(value));
-        }
-        return command;
-    }
+    public DbCommand CreateCommand(DbConnection connection) => DuckDbCommands.Create(connection, Sql, Parameters);
 }
 
 /// <summary>

@@ -448,7 +448,7 @@ public sealed class StoreWriter : IDisposable
 }
 
 /// <summary>Passes reads through while hashing (SHA-256) and counting the bytes, reporting progress.</summary>
-internal sealed class HashingStream(Stream inner, IProgress<long>? progress) : Stream
+internal sealed class HashingStream(Stream inner, IProgress<long>? progress) : ReadOnlyStream(inner)
 {
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
 
@@ -457,24 +457,21 @@ internal sealed class HashingStream(Stream inner, IProgress<long>? progress) : S
     /// <summary>The hash of everything read; valid after the stream has been disposed too (decoders own it).</summary>
     public string HashHex() => Convert.ToHexStringLower(_hash.GetHashAndReset());
 
+    public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
+
     public override int Read(Span<byte> buffer)
     {
-        int n = inner.Read(buffer);
+        int n = Inner.Read(buffer);
         Account(buffer[..n]);
         return n;
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        int n = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        int n = await Inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
         Account(buffer.Span[..n]);
         return n;
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-        => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     private void Account(ReadOnlySpan<byte> data)
     {
@@ -485,30 +482,5 @@ internal sealed class HashingStream(Stream inner, IProgress<long>? progress) : S
         _hash.AppendData(data);
         BytesRead += data.Length;
         progress?.Report(BytesRead);
-    }
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            inner.Dispose();
-        }
-        base.Dispose(disposing);
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        await inner.DisposeAsync().ConfigureAwait(false);
-        await base.DisposeAsync().ConfigureAwait(false);
     }
 }
