@@ -14,7 +14,7 @@ internal static class IngestCommand
     {
         var paths = new Argument<string[]>("paths")
         {
-            Description = "Response files, directories (recursively, *.json) or - for standard input",
+            Description = "Response files (any compression), directories (recursively: *.json, *.jsonl, *.ndjson, each optionally .gz/.zst/.br), glob patterns, or - for standard input",
             Arity = ArgumentArity.OneOrMore,
         };
         var batchRows = new Option<int>("--batch-rows")
