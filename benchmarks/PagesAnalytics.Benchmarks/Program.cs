@@ -1,3 +1,4 @@
+using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Running;
 
 namespace PagesAnalytics.Benchmarks;
@@ -18,7 +19,9 @@ public static class Program
         {
             return QueryBench.Run(args);
         }
-        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        // Every class with a Rows parameter also gets an Alloc/row column (Allocated / Rows).
+        var config = DefaultConfig.Instance.AddColumn(AllocatedPerRowColumn.Instance);
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
         return 0;
     }
 }

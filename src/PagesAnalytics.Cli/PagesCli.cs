@@ -38,6 +38,7 @@ public static class PagesCli
         root.Subcommands.Add(SqlCommand.Create(context, storeOption));
         root.Subcommands.Add(SourcesCommand.Create(context, storeOption));
         root.Subcommands.Add(GenerateCommand.Create(context));
+        root.Subcommands.Add(BenchCommand.Create(context));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
