@@ -35,6 +35,7 @@ public static class PagesCli
         root.Subcommands.Add(IngestCommand.Create(context, storeOption));
         root.Subcommands.Add(QueryCommand.Create(context, storeOption));
         root.Subcommands.Add(ReportCommand.Create(context, storeOption));
+        root.Subcommands.Add(ExportCommand.Create(context, storeOption));
         root.Subcommands.Add(SqlCommand.Create(context, storeOption));
         root.Subcommands.Add(SourcesCommand.Create(context, storeOption));
         root.Subcommands.Add(GenerateCommand.Create(context));

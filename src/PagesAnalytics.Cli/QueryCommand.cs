@@ -31,9 +31,11 @@ internal static class QueryCommand
             .AcceptOnlyFromAmong(Formats);
         var output = new Option<string?>("--out") { Description = "Write to this file instead of stdout" };
         var cost = new Option<bool>("--cost") { Description = "Print (stderr) the API rows the same request would have cost" };
+        var emit = EmitSql.CreateOptions();
         var command = new Command("query", "Ask the store what you used to ask the API: select/where/having/order_by/limit/offset/target/mode")
         {
             select, where, having, orderBy, limit, offset, target, mode, allSnapshots, format, output, cost,
+            emit.Enabled, emit.Dialect, emit.From,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -49,6 +51,12 @@ internal static class QueryCommand
                 Mode = parse.GetValue(mode),
                 AllSnapshots = parse.GetValue(allSnapshots),
             };
+            if (emit.Read(parse) is { } emitOptions)
+            {
+                // The SQL of the same request over a `pages export`; the store is not needed.
+                EmitSql.Write(context, DialectSql.Query(options, emitOptions));
+                return ExitCodes.Ok;
+            }
             var compiled = PagesQueryCompiler.Compile(options);
             var store = PagesStore.Open(parse.GetValue(storeOption));
             using var session = store.OpenQuery();

@@ -24,13 +24,20 @@ internal static class ReportCommand
         var allSnapshots = new Option<bool>("--all-snapshots") { Description = "Every stored row, not one row per url from its newest snapshot" };
         var format = new Option<string?>("--format") { Description = "table, csv, json, ndjson (default: table + chart on a terminal)" }
             .AcceptOnlyFromAmong(OutputFormat.Names);
+        var emit = EmitSql.CreateOptions();
         var command = new Command("report", "Named reports: " + string.Join("; ", Reports.All.Select(r => $"{r.Name}: {r.Description}")))
         {
-            name, where, having, target, mode, allSnapshots, format,
+            name, where, having, target, mode, allSnapshots, format, emit.Enabled, emit.Dialect, emit.From,
         };
         command.SetAction(parse =>
         {
             var report = Reports.Find(parse.GetValue(name) ?? "");
+            if (emit.Read(parse) is { } emitOptions)
+            {
+                EmitSql.Write(context, DialectSql.Report(report, parse.GetValue(where), parse.GetValue(having), parse.GetValue(target),
+                    parse.GetValue(mode), parse.GetValue(allSnapshots), emitOptions));
+                return ExitCodes.Ok;
+            }
             var compiled = Reports.Compile(report, parse.GetValue(where), parse.GetValue(having), parse.GetValue(target),
                 parse.GetValue(mode), parse.GetValue(allSnapshots));
             var store = PagesStore.Open(parse.GetValue(storeOption));

@@ -22,6 +22,15 @@ namespace PagesAnalytics.Query;
 /// <item>and/or: <c>(a AND b ...)</c>, <c>(a OR b ...)</c>; not: <c>((a) IS NOT TRUE)</c>, so that a leaf made NULL by a
 /// NULL column counts as false and its negation as true.</item>
 /// </list>
+/// <para>
+/// Spark SQL and Trino (<see cref="ToInlineSql"/> only) use the same shapes with their own functions and literals
+/// (<see cref="SqlDialect"/>): not is <c>(NOT coalesce(a, false))</c>; substring is <c>contains(c, v)</c> in Spark and
+/// <c>(strpos(c, v) &gt; 0)</c> in Trino; prefix/suffix are <c>startswith</c>/<c>endswith</c> in Spark and
+/// <c>starts_with</c>/<c>ends_with</c> in Trino; regex is <c>(c RLIKE v)</c> in Spark and <c>regexp_like(c, v)</c> in
+/// Trino (Java regular expressions rather than RE2: the common syntax agrees); word escapes the value's ASCII
+/// punctuation with backslashes here, as those engines have no <c>regexp_escape</c>, and writes the word classes as
+/// <c>\p{L}\p{N}\p{M}</c>.
+/// </para>
 /// </remarks>
 public static class FilterCompiler
 {
@@ -34,6 +43,10 @@ public static class FilterCompiler
     // Word characters for word(): letters, digits and combining marks, in RE2's Unicode classes.
     private const string WordBefore = @"'(^|[^\pL\pN\pM])'";
     private const string WordAfter = @"'([^\pL\pN\pM]|$)'";
+
+    // The same for Java regular expressions (Spark, Trino), as text to be written as a literal of the dialect.
+    private const string PortableWordBefore = @"(^|[^\p{L}\p{N}\p{M}])";
+    private const string PortableWordAfter = @"([^\p{L}\p{N}\p{M}]|$)";
 
     /// <summary>
     /// Compiles <paramref name="node"/> into a parameterized expression whose placeholders start at
@@ -48,9 +61,9 @@ public static class FilterCompiler
     }
 
     /// <summary>
-    /// The same expression with every value inlined as an escaped literal (strings single-quoted with quotes doubled),
-    /// for showing the SQL a query runs (<c>--emit-sql</c>). Only <see cref="SqlDialect.DuckDb"/> is implemented;
-    /// the others throw <see cref="NotSupportedException"/>.
+    /// The same expression with every value inlined as an escaped literal of <paramref name="dialect"/> (see
+    /// <see cref="SqlDialect"/>) and identifiers quoted in its way, for showing the SQL of a request
+    /// (<c>--emit-sql</c>). DuckDB's is the parameterized expression with the values in place.
     /// </summary>
     public static string ToInlineSql(FilterNode node, SqlDialect dialect)
     {
@@ -70,10 +83,16 @@ public static class FilterCompiler
             case OrFilter or:
                 EmitList(or.Operands, " OR ", sql);
                 break;
-            case NotFilter not:
+            case NotFilter not when sql.Dialect == SqlDialect.DuckDb:
                 sql.Sql("((");
                 Emit(not.Operand, sql);
                 sql.Sql(") IS NOT TRUE)");
+                break;
+            case NotFilter not:
+                // Trino has no IS [NOT] TRUE; coalesce gives the same three-valued result everywhere.
+                sql.Sql("(NOT coalesce(");
+                Emit(not.Operand, sql);
+                sql.Sql(", false))");
                 break;
             case ComparisonFilter comparison:
                 EmitComparison(comparison, sql);
@@ -170,6 +189,11 @@ public static class FilterCompiler
         {
             throw new ArgumentException($"{function.Function} needs a text column and a text argument");
         }
+        if (sql.Dialect != SqlDialect.DuckDb)
+        {
+            EmitPortableFunction(function.Function, column, value, sql);
+            return;
+        }
         switch (function.Function)
         {
             case FilterFunction.Substring:
@@ -198,6 +222,75 @@ public static class FilterCompiler
             default:
                 throw new ArgumentException($"unknown function {function.Function}");
         }
+    }
+
+    // Spark and Trino: the same conditions with their function names (see the class remarks).
+    private static void EmitPortableFunction(FilterFunction function, FilterColumn column, string value, SqlBuilder sql)
+    {
+        bool spark = sql.Dialect == SqlDialect.Spark;
+        switch (function)
+        {
+            case FilterFunction.Substring when spark:
+                sql.Sql("contains(").Identifier(column.Name).Sql(", ").Text(value).Sql(")");
+                break;
+            case FilterFunction.Substring:
+                sql.Sql("(strpos(").Identifier(column.Name).Sql(", ").Text(value).Sql(") > 0)");
+                break;
+            case FilterFunction.ISubstring when spark:
+                sql.Sql("contains(lower(").Identifier(column.Name).Sql("), lower(").Text(value).Sql("))");
+                break;
+            case FilterFunction.ISubstring:
+                sql.Sql("(strpos(lower(").Identifier(column.Name).Sql("), lower(").Text(value).Sql(")) > 0)");
+                break;
+            case FilterFunction.Prefix:
+                sql.Sql(spark ? "startswith(" : "starts_with(").Identifier(column.Name).Sql(", ").Text(value).Sql(")");
+                break;
+            case FilterFunction.Suffix:
+                sql.Sql(spark ? "endswith(" : "ends_with(").Identifier(column.Name).Sql(", ").Text(value).Sql(")");
+                break;
+            case FilterFunction.Regex when spark:
+                sql.Sql("(").Identifier(column.Name).Sql(" RLIKE ").Text(value).Sql(")");
+                break;
+            case FilterFunction.Regex:
+                sql.Sql("regexp_like(").Identifier(column.Name).Sql(", ").Text(value).Sql(")");
+                break;
+            case FilterFunction.Word:
+                if (spark)
+                {
+                    sql.Sql("(lower(").Identifier(column.Name).Sql(") RLIKE (");
+                }
+                else
+                {
+                    sql.Sql("regexp_like(lower(").Identifier(column.Name).Sql("), ");
+                }
+                sql.Text(PortableWordBefore).Sql(" || lower(").Text(EscapeRegex(value)).Sql(") || ").Text(PortableWordAfter)
+                    .Sql(spark ? "))" : ")");
+                break;
+            case FilterFunction.Subdomain:
+                sql.Sql(spark ? "endswith(" : "ends_with(").Sql("'.' || lower(regexp_extract(").Identifier(column.Name).Sql(", ")
+                    .Sql(HostPattern).Sql(", 1)), '.' || lower(").Text(value).Sql("))");
+                break;
+            default:
+                throw new ArgumentException($"unknown function {function}");
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="text"/> as a regular expression matching itself in Java's syntax (Spark) and Joni's (Trino):
+    /// every ASCII punctuation character gets a backslash, which both read as that character literally.
+    /// </summary>
+    internal static string EscapeRegex(string text)
+    {
+        var escaped = new System.Text.StringBuilder(text.Length + 8);
+        foreach (char c in text)
+        {
+            if (c is > ' ' and < '\x7f' && !char.IsAsciiLetterOrDigit(c))
+            {
+                escaped.Append('\\');
+            }
+            escaped.Append(c);
+        }
+        return escaped.ToString();
     }
 
     private static string Symbol(ComparisonOperator op) => op switch

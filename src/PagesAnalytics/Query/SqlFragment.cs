@@ -6,13 +6,26 @@ using DuckDB.NET.Data;
 namespace PagesAnalytics.Query;
 
 /// <summary>SQL dialects <see cref="FilterCompiler.ToInlineSql"/> can render for (<c>--emit-sql</c>).</summary>
+/// <remarks>
+/// Literals per dialect (user text is never spliced into SQL unescaped):
+/// <list type="bullet">
+/// <item>DuckDB: <c>'it''s'::VARCHAR</c>, <c>200::BIGINT</c>, <c>(-5)::BIGINT</c>, <c>4.9::DOUBLE</c>, <c>true::BOOLEAN</c>,
+/// <c>'2020-01-01 00:00:00.000000+00'::TIMESTAMPTZ</c>; identifiers <c>"name"</c>.</item>
+/// <item>Spark SQL: <c>'it\'s'</c> (backslash escapes, Spark's default <c>spark.sql.parser.escapedStringLiterals=false</c>),
+/// <c>CAST(200 AS BIGINT)</c>, <c>CAST(4.9 AS DOUBLE)</c>, <c>true</c>, <c>TIMESTAMP '2020-01-01 00:00:00.000000Z'</c>;
+/// identifiers <c>`name`</c>.</item>
+/// <item>Trino: <c>'it''s'</c>, <c>CAST(200 AS BIGINT)</c>, <c>CAST(4.9 AS DOUBLE)</c>, <c>true</c>,
+/// <c>TIMESTAMP '2020-01-01 00:00:00.000000 UTC'</c>; identifiers <c>"name"</c>.</item>
+/// </list>
+/// A NUL character is spliced in with <c>chr(0)</c> in every dialect.
+/// </remarks>
 public enum SqlDialect
 {
-    /// <summary>DuckDB (implemented).</summary>
+    /// <summary>DuckDB.</summary>
     DuckDb,
-    /// <summary>Spark SQL (not implemented yet).</summary>
+    /// <summary>Spark SQL (3.4 or later).</summary>
     Spark,
-    /// <summary>Trino (not implemented yet).</summary>
+    /// <summary>Trino.</summary>
     Trino,
 }
 
@@ -83,25 +96,29 @@ internal sealed class SqlBuilder
     private readonly int _first;
     private readonly bool _inline;
 
-    private SqlBuilder(int first, bool inline)
+    private SqlBuilder(int first, bool inline, SqlDialect dialect)
     {
         _first = first;
         _inline = inline;
+        Dialect = dialect;
     }
+
+    /// <summary>The dialect being written; parameterized SQL is always DuckDB.</summary>
+    public SqlDialect Dialect { get; }
 
     public static SqlBuilder Parameterized(int firstParameterIndex)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(firstParameterIndex, 1);
-        return new SqlBuilder(firstParameterIndex, false);
+        return new SqlBuilder(firstParameterIndex, false, SqlDialect.DuckDb);
     }
 
     public static SqlBuilder Inline(SqlDialect dialect)
     {
-        if (dialect != SqlDialect.DuckDb)
+        if (!Enum.IsDefined(dialect))
         {
-            throw new NotSupportedException($"inline SQL for {dialect} is not implemented yet; only {SqlDialect.DuckDb} is");
+            throw new ArgumentOutOfRangeException(nameof(dialect), dialect, "unknown SQL dialect");
         }
-        return new SqlBuilder(1, true);
+        return new SqlBuilder(1, true, dialect);
     }
 
     /// <summary>Appends SQL written in this code base (never user text).</summary>
@@ -111,11 +128,34 @@ internal sealed class SqlBuilder
         return this;
     }
 
-    /// <summary>Appends a double-quoted identifier.</summary>
+    /// <summary>Appends a quoted identifier: double quotes, or backticks for Spark.</summary>
     public SqlBuilder Identifier(string name)
     {
-        _sql.Append('"').Append(name.Replace("\"", "\"\"", StringComparison.Ordinal)).Append('"');
+        _sql.Append(QuoteIdentifier(name, Dialect));
         return this;
+    }
+
+    /// <summary>
+    /// A quoted identifier in <paramref name="dialect"/>: <c>"name"</c> (quotes doubled) for DuckDB and Trino,
+    /// <c>`name`</c> (backticks doubled) for Spark.
+    /// </summary>
+    public static string QuoteIdentifier(string name, SqlDialect dialect) => dialect == SqlDialect.Spark
+        ? "`" + name.Replace("`", "``", StringComparison.Ordinal) + "`"
+        : "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+
+    /// <summary>
+    /// A string literal in <paramref name="dialect"/> for text without NUL characters: quotes doubled (DuckDB, Trino;
+    /// backslashes are ordinary characters there), or backslash-escaped quotes and backslashes (Spark).
+    /// </summary>
+    public static string StringLiteral(string text, SqlDialect dialect)
+    {
+        if (text.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new ArgumentException("a string literal cannot hold NUL; splice chr(0) in", nameof(text));
+        }
+        return dialect == SqlDialect.Spark
+            ? "'" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal) + "'"
+            : "'" + text.Replace("'", "''", StringComparison.Ordinal) + "'";
     }
 
     /// <summary>Appends a string value as VARCHAR. NUL characters are spliced in with <c>chr(0)</c>: drivers cut C strings there.</summary>
@@ -156,7 +196,7 @@ internal sealed class SqlBuilder
     {
         if (_inline)
         {
-            _sql.Append(Literal(value)).Append("::").Append(type);
+            _sql.Append(Dialect == SqlDialect.DuckDb ? Literal(value) + "::" + type : PortableLiteral(value, Dialect));
             return this;
         }
         _parameters.Add(value);
@@ -173,6 +213,23 @@ internal sealed class SqlBuilder
         double number => number < 0 ? "(" + number.ToString("R", CultureInfo.InvariantCulture) + ")" : number.ToString("R", CultureInfo.InvariantCulture),
         bool flag => flag ? "true" : "false",
         DateTimeOffset instant => "'" + instant.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture) + "+00'",
+        _ => throw new ArgumentException($"unsupported SQL value type {value.GetType()}", nameof(value)),
+    };
+
+    /// <summary>
+    /// A Spark or Trino literal with its type made explicit: strings as they are (both type a quoted literal as a
+    /// string), numbers in <c>CAST(... AS BIGINT|DOUBLE)</c>, timestamps as UTC <c>TIMESTAMP</c> literals.
+    /// </summary>
+    private static string PortableLiteral(object value, SqlDialect dialect) => value switch
+    {
+        string text => StringLiteral(text, dialect),
+        // The literal 9223372036854775808 does not fit a BIGINT before the minus applies.
+        long.MinValue => "(CAST(-9223372036854775807 AS BIGINT) - 1)",
+        long integer => "CAST(" + integer.ToString(CultureInfo.InvariantCulture) + " AS BIGINT)",
+        double number => "CAST(" + number.ToString("R", CultureInfo.InvariantCulture) + " AS DOUBLE)",
+        bool flag => flag ? "true" : "false",
+        DateTimeOffset instant => "TIMESTAMP '" + instant.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture)
+            + (dialect == SqlDialect.Spark ? "Z'" : " UTC'"),
         _ => throw new ArgumentException($"unsupported SQL value type {value.GetType()}", nameof(value)),
     };
 }

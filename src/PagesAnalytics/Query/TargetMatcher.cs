@@ -61,7 +61,10 @@ public static class TargetMatcher
         return builder.Build();
     }
 
-    /// <summary>The same condition with the values inlined as escaped literals, for <c>--emit-sql</c>.</summary>
+    /// <summary>
+    /// The same condition with the values inlined as escaped literals of <paramref name="dialect"/>, for
+    /// <c>--emit-sql</c> (Spark spells the functions <c>startswith</c>/<c>endswith</c>).
+    /// </summary>
     public static string ToInlineSql(string target, TargetMode mode, SqlDialect dialect)
     {
         var builder = SqlBuilder.Inline(dialect);
@@ -133,24 +136,28 @@ public static class TargetMatcher
                 {
                     string with = normalized.EndsWith('/') ? normalized : normalized + "/";
                     string without = normalized.TrimEnd('/');
-                    sql.Sql("\"url\" IN (").Text("http://" + without).Sql(", ").Text("https://" + without)
+                    sql.Identifier("url").Sql(" IN (").Text("http://" + without).Sql(", ").Text("https://" + without)
                         .Sql(", ").Text("http://" + with).Sql(", ").Text("https://" + with).Sql(")");
                     break;
                 }
             case TargetMode.Domain:
-                sql.Sql("\"host\" = ").Text(RequireHost(target, normalized));
+                sql.Identifier("host").Sql(" = ").Text(RequireHost(target, normalized));
                 break;
             case TargetMode.Subdomains:
-                sql.Sql("ends_with('.' || \"host\", ").Text("." + RequireHost(target, normalized)).Sql(")");
+                sql.Sql(EndsWith(sql.Dialect)).Sql("('.' || ").Identifier("host").Sql(", ").Text("." + RequireHost(target, normalized)).Sql(")");
                 break;
             case TargetMode.Prefix:
-                sql.Sql("(starts_with(\"url\", ").Text("http://" + normalized).Sql(") OR starts_with(\"url\", ")
-                    .Text("https://" + normalized).Sql("))");
+                sql.Sql("(").Sql(StartsWith(sql.Dialect)).Sql("(").Identifier("url").Sql(", ").Text("http://" + normalized)
+                    .Sql(") OR ").Sql(StartsWith(sql.Dialect)).Sql("(").Identifier("url").Sql(", ").Text("https://" + normalized).Sql("))");
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(mode), mode, "unknown target mode");
         }
     }
+
+    private static string StartsWith(SqlDialect dialect) => dialect == SqlDialect.Spark ? "startswith" : "starts_with";
+
+    private static string EndsWith(SqlDialect dialect) => dialect == SqlDialect.Spark ? "endswith" : "ends_with";
 
     private static string RequireHost(string target, string normalized)
     {

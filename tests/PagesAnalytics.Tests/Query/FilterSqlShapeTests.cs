@@ -76,10 +76,10 @@ public class FilterSqlShapeTests
     }
 
     [Theory]
-    [InlineData(SqlDialect.Spark)]
-    [InlineData(SqlDialect.Trino)]
-    public void Other_dialects_are_not_implemented_yet(SqlDialect dialect)
-        => Assert.Throws<NotSupportedException>(() => FilterCompiler.ToInlineSql(FilterParser.Parse("http_code=200"), dialect));
+    [InlineData(SqlDialect.Spark, "`http_code` = CAST(200 AS BIGINT)")]
+    [InlineData(SqlDialect.Trino, "\"http_code\" = CAST(200 AS BIGINT)")]
+    public void Other_dialects_render_their_own_identifiers_and_literals(SqlDialect dialect, string expected)
+        => Assert.Equal(expected, FilterCompiler.ToInlineSql(FilterParser.Parse("http_code=200"), dialect));
 
     [Fact]
     public void Auto_detection_reads_json_objects_as_v3_and_anything_else_as_v2()

@@ -1,0 +1,35 @@
+-- pages report redirects in DuckDB SQL over the Parquet files of `pages export`
+-- replace 'pages-export' with the export's path (or pass --from PATH)
+WITH pages AS (
+    SELECT "url", "ahrefs_rank", "first_seen", "last_visited", "http_code", "size", "links_internal", "links_external",
+        "encoding", "title", "redirect_url", "content_encoding", "backlinks", "dofollow", "nofollow", "redirects",
+        "refdomains", "refclass_c", "refips", "source_id", "row_ordinal", "host", "snapshot",
+        CASE WHEN "backlinks" = 0 THEN NULL ELSE CAST("refdomains" AS DOUBLE) / "backlinks" END AS "refdomain_ratio",
+        CASE WHEN "backlinks" = 0 THEN NULL ELSE CAST("dofollow" AS DOUBLE) / "backlinks" END AS "dofollow_ratio",
+        CASE WHEN "refdomains" = 0 THEN NULL ELSE CAST("refclass_c" AS DOUBLE) / "refdomains" END AS "class_c_per_refdomain",
+        CASE WHEN "refdomains" = 0 THEN NULL ELSE CAST("refips" AS DOUBLE) / "refdomains" END AS "ips_per_refdomain"
+    FROM read_parquet('pages-export/**/*.parquet', hive_partitioning = true)
+),
+matched AS (
+    SELECT "url", "ahrefs_rank", "first_seen", "last_visited", "http_code", "size", "links_internal", "links_external",
+        "encoding", "title", "redirect_url", "content_encoding", "backlinks", "dofollow", "nofollow", "redirects",
+        "refdomains", "refclass_c", "refips", "source_id", "row_ordinal", "host", "refdomain_ratio", "dofollow_ratio",
+        "class_c_per_refdomain", "ips_per_refdomain"
+    FROM (
+        SELECT f.*, row_number() OVER (PARTITION BY f."url"
+            ORDER BY f."snapshot" DESC NULLS LAST, f."source_id" DESC, f."row_ordinal") AS latest_rank
+        FROM pages AS f
+        WHERE ends_with('.' || "host", '.example.com'::VARCHAR)
+    ) AS ranked
+    WHERE latest_rank = 1
+)
+SELECT * FROM (
+    SELECT * FROM (
+        SELECT 'top_target' AS section, redirect_url, count(*) AS pages, coalesce(sum(backlinks), 0)::BIGINT AS backlinks
+        FROM matched WHERE redirect_url IS NOT NULL AND redirect_url <> '' GROUP BY redirect_url
+        ORDER BY pages DESC, redirect_url LIMIT 50)
+    UNION ALL
+    SELECT 'missing_redirect_url', NULL, count(*), coalesce(sum(backlinks), 0)::BIGINT
+    FROM matched WHERE http_code BETWEEN 300 AND 399 AND (redirect_url IS NULL OR redirect_url = '')
+) AS report
+ORDER BY section = 'missing_redirect_url', pages DESC, redirect_url
