@@ -39,6 +39,7 @@ public static class PagesCli
         root.Subcommands.Add(SqlCommand.Create(context, storeOption));
         root.Subcommands.Add(SourcesCommand.Create(context, storeOption));
         root.Subcommands.Add(GenerateCommand.Create(context));
+        root.Subcommands.Add(Serve.ServeCommand.Create(context, storeOption));
         root.Subcommands.Add(BenchCommand.Create(context));
 
         var parse = root.Parse(args);

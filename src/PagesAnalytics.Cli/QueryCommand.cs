@@ -14,7 +14,7 @@ internal static class QueryCommand
     // Smaller row groups than `pages export`: a query result streams with about 0.2 GB in flight instead of ~1 GB.
     private static readonly ParquetExportOptions QueryParquetOptions = new() { RowGroupRows = 131_072 };
 
-    public static readonly string[] Formats = ["table", "csv", "json", "ndjson", "v2json", "xml", "parquet", "arrow"];
+    public static readonly string[] Formats = ["table", "csv", "json", "ndjson", "v2json", "xml", "php", "parquet", "arrow"];
 
     public static Command Create(CliContext context, Option<string?> storeOption)
     {
@@ -27,7 +27,7 @@ internal static class QueryCommand
         var target = new Option<string?>("--target") { Description = "Target without protocol, e.g. ahrefs.com or ahrefs.com/blog/" };
         var mode = new Option<string?>("--mode") { Description = "exact, domain (default with --target), subdomains, prefix" };
         var allSnapshots = new Option<bool>("--all-snapshots") { Description = "Every stored row, not one row per url from its newest snapshot" };
-        var format = new Option<string>("--format") { Description = "table, csv, json, ndjson, v2json, xml, parquet, arrow", DefaultValueFactory = _ => "table" }
+        var format = new Option<string>("--format") { Description = "table, csv, json, ndjson, v2json, xml, php, parquet, arrow", DefaultValueFactory = _ => "table" }
             .AcceptOnlyFromAmong(Formats);
         var output = new Option<string?>("--out") { Description = "Write to this file instead of stdout" };
         var cost = new Option<bool>("--cost") { Description = "Print (stderr) the API rows the same request would have cost" };
@@ -102,6 +102,18 @@ internal static class QueryCommand
             rows = format == "parquet"
                 ? await ArrowExport.WriteParquetAsync(batches, sink.Stream, null, QueryParquetOptions, ct)
                 : await ArrowExport.WriteArrowFileAsync(batches, sink.Stream, null, ct);
+        }
+        else if (format == "php")
+        {
+            // serialize() writes an array's length before its elements: count the matching rows and the rows returned first.
+            using var count = compiled.CreateCommand(session.Connection, compiled.CountSql);
+            long stats = Convert.ToInt64(count.ExecuteScalar(), CultureInfo.InvariantCulture);
+            count.CommandText = $"SELECT count(*) FROM ({compiled.Sql})";
+            long returned = Convert.ToInt64(count.ExecuteScalar(), CultureInfo.InvariantCulture);
+            using var command = compiled.CreateCommand(session.Connection, compiled.Sql);
+            ((DuckDBCommand)command).UseStreamingMode = true;
+            using var reader = command.ExecuteReader();
+            rows = PhpResponseWriter.Write(reader, returned, stats, sink.Stream);
         }
         else if (format is "v2json" or "xml")
         {
