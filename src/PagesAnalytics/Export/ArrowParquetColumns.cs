@@ -80,10 +80,12 @@ internal abstract class ArrowParquetColumn
             ArrowTypeId.Double => Primitive<double>(field, rowLimit),
             ArrowTypeId.Boolean => new BooleanColumn(field, new DataField(name, typeof(bool), nullable), rowLimit),
             // isAdjustedToUTC follows the Arrow timezone: DuckDB reads it back as TIMESTAMP WITH TIME ZONE or TIMESTAMP.
+            // MILLIS because Parquet.Net 6.1.0 writes min/max statistics in milliseconds whatever the unit
+            // (parquet-dotnet#769): with MICROS, readers that skip row groups by statistics return wrong rows.
             ArrowTypeId.Timestamp => new TimestampColumn(field,
                 new DateTimeDataField(name, DateTimeFormat.Timestamp,
                     isAdjustedToUTC: !string.IsNullOrEmpty(((TimestampType)type).Timezone),
-                    unit: DateTimeTimeUnit.Micros, isNullable: nullable),
+                    unit: DateTimeTimeUnit.Millis, isNullable: nullable),
                 rowLimit),
             ArrowTypeId.Date32 or ArrowTypeId.Date64 =>
                 new DateColumn(field, new DataField(name, typeof(DateOnly), nullable), rowLimit),

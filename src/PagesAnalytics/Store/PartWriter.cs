@@ -356,9 +356,12 @@ public sealed class PartWriter : IAsyncDisposable
                 ColumnKind.Utf8 => new DataField(column.Name, typeof(string), column.Nullable),
                 ColumnKind.Int32 => new DataField(column.Name, typeof(int), column.Nullable),
                 ColumnKind.Int64 => new DataField(column.Name, typeof(long), column.Nullable),
-                // Logical TIMESTAMP(isAdjustedToUTC=true, MICROS): DuckDB reads it as TIMESTAMP WITH TIME ZONE.
+                // Logical TIMESTAMP(isAdjustedToUTC=true, MILLIS): DuckDB reads it as TIMESTAMP WITH TIME ZONE.
+                // MILLIS, not MICROS: Parquet.Net 6.1.0 writes min/max statistics in milliseconds whatever the unit
+                // (parquet-dotnet#769), and readers skip row groups by those statistics, so MICROS columns give
+                // wrong filter results. The API's dates have whole seconds, so nothing is lost.
                 ColumnKind.Timestamp => new DateTimeDataField(column.Name, DateTimeFormat.Timestamp,
-                    isAdjustedToUTC: true, unit: DateTimeTimeUnit.Micros, isNullable: column.Nullable),
+                    isAdjustedToUTC: true, unit: DateTimeTimeUnit.Millis, isNullable: column.Nullable),
                 _ => throw new InvalidOperationException($"unknown kind {column.Kind}"),
             };
         }

@@ -122,6 +122,23 @@ public sealed class QueryCliTests : IDisposable
         Assert.Equal("http_code,backlinks\n200,5\n404,1\n", Run(null, "query", "--store", store, "--select", "http_code,backlinks", "--all-snapshots", "--order-by", "http_code", "--format", "csv").Stdout);
     }
 
+    [Theory]
+    [InlineData("first_seen>\"2015-01-01\"", "first_seen >= TIMESTAMPTZ '2015-01-02 00:00:00+00'")]
+    [InlineData("last_visited<\"2024-06-01\"", "last_visited < TIMESTAMPTZ '2024-06-01 00:00:00+00'")]
+    [InlineData("first_seen=\"2013-11-20\"", "first_seen >= TIMESTAMPTZ '2013-11-20 00:00:00+00' AND first_seen < TIMESTAMPTZ '2013-11-21 00:00:00+00'")]
+    public void Timestamp_filters_find_every_matching_row_in_the_stored_parts(string where, string sql)
+    {
+        // "+ INTERVAL 0 DAY" keeps DuckDB from pruning row groups by Parquet statistics: the data itself answers.
+        string unpruned = sql.Replace("first_seen", "(first_seen + INTERVAL 0 DAY)", StringComparison.Ordinal)
+            .Replace("last_visited", "(last_visited + INTERVAL 0 DAY)", StringComparison.Ordinal);
+        var expected = Sql(_samples, $"SELECT count(*) AS n FROM pages WHERE {unpruned}");
+        Assert.NotEqual("n\n0\n", expected);
+        Assert.Equal(expected, Sql(_samples, $"SELECT count(*) AS n FROM pages WHERE {sql}"));
+        var (exit, stdout, _) = Run(null, "query", "--store", _samples, "--all-snapshots", "--limit", "all", "--where", where, "--format", "csv", "--select", "url");
+        Assert.Equal(0, exit);
+        Assert.Equal(long.Parse(expected.Split('\n')[1]), stdout.TrimEnd('\n').Split('\n').Length - 1);
+    }
+
     [Fact]
     public void All_snapshots_without_order_by_streams_in_the_apis_order()
     {
