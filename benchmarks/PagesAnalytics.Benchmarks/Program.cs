@@ -19,6 +19,10 @@ public static class Program
         {
             return QueryBench.Run(args);
         }
+        if (args.Length > 0 && ServeBench.IsCommand(args[0]))
+        {
+            return await ServeBench.RunAsync(args);
+        }
         // Every class with a Rows parameter also gets an Alloc/row column (Allocated / Rows).
         var config = DefaultConfig.Instance.AddColumn(AllocatedPerRowColumn.Instance);
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);

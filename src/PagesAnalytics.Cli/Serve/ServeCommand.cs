@@ -26,9 +26,14 @@ internal static class ServeCommand
             Description = "Largest limit served; larger requests get this many rows and an X-Limit-Capped header",
             DefaultValueFactory = _ => ServeOptions.DefaultMaxLimit,
         };
+        var maxQueries = new Option<int>("--max-queries")
+        {
+            Description = "Requests that run DuckDB at the same time, others wait (default: the number of cores; 0: no limit)",
+            DefaultValueFactory = _ => Environment.ProcessorCount,
+        };
         var command = new Command("serve", "Answer v2-style HTTP requests (GET /?from=pages_extended&target=...&output=json|xml|php) from the store")
         {
-            host, port, token, maxLimit,
+            host, port, token, maxLimit, maxQueries,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -38,6 +43,7 @@ internal static class ServeCommand
                 Port = parse.GetValue(port),
                 Token = parse.GetValue(token),
                 MaxLimit = parse.GetValue(maxLimit),
+                MaxQueries = parse.GetValue(maxQueries),
             };
             options.Validate();
             var store = PagesStore.Open(parse.GetValue(storeOption));

@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO.Compression;
@@ -28,6 +27,7 @@ internal sealed class ServeHandler : IDisposable
     private readonly Lock _logGate = new();
     private readonly byte[]? _token;
     private readonly StatsCache _stats;
+    private readonly SemaphoreSlim? _queries;
     private int _active;
 
     public ServeHandler(ServeOptions options, SessionPool pool, TextWriter log)
@@ -37,6 +37,7 @@ internal sealed class ServeHandler : IDisposable
         _log = log;
         _token = options.Token is null ? null : Encoding.UTF8.GetBytes(options.Token);
         _stats = new StatsCache(options.StatsCacheEntries);
+        _queries = options.MaxQueries > 0 ? new SemaphoreSlim(options.MaxQueries) : null;
     }
 
     /// <summary>Requests being answered right now.</summary>
@@ -95,7 +96,11 @@ internal sealed class ServeHandler : IDisposable
         }
     }
 
-    public void Dispose() => _pool.Dispose();
+    public void Dispose()
+    {
+        _pool.Dispose();
+        _queries?.Dispose();
+    }
 
     private async Task ServeAsync(HttpContext http, Outcome outcome)
     {
@@ -113,9 +118,23 @@ internal sealed class ServeHandler : IDisposable
         var v2 = V2RequestParser.Parse(request.Query, _options.MaxLimit);
         var compiled = PagesQueryCompiler.Compile(v2.Query);
         string? encoding = ChooseEncoding(request.Headers.AcceptEncoding);
-        // DuckDB calls block, and so do the writes under back-pressure: a dedicated thread, not a pool thread.
-        await Task.Factory.StartNew(() => Answer(http, v2, compiled, encoding, outcome),
-            CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+        // At most MaxQueries requests run DuckDB at once; more would only share the same cores and thrash memory. A
+        // request gives its slot back once its result is ready, so streaming to a slow client holds nothing but its session.
+        var slot = _queries is null ? null : new QuerySlot(_queries);
+        if (slot is not null)
+        {
+            await _queries!.WaitAsync(http.RequestAborted).ConfigureAwait(false);
+        }
+        try
+        {
+            // DuckDB calls block, and so do the writes under back-pressure: a dedicated thread, not a pool thread.
+            await Task.Factory.StartNew(() => Answer(http, v2, compiled, encoding, outcome, slot),
+                CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+        }
+        finally
+        {
+            slot?.Release();
+        }
     }
 
     private void CheckToken(IQueryCollection query)
@@ -135,7 +154,7 @@ internal sealed class ServeHandler : IDisposable
         }
     }
 
-    private void Answer(HttpContext http, V2Request request, CompiledPagesQuery compiled, string? encoding, Outcome outcome)
+    private void Answer(HttpContext http, V2Request request, CompiledPagesQuery compiled, string? encoding, Outcome outcome, QuerySlot? slot)
     {
         var ct = http.RequestAborted;
         var lease = _pool.Rent();
@@ -160,7 +179,8 @@ internal sealed class ServeHandler : IDisposable
             ct.ThrowIfCancellationRequested();
             using var command = (DuckDBCommand)compiled.CreateCommand(connection, compiled.Sql);
             command.UseStreamingMode = true; // rows come out in chunks as the writer asks for them
-            using var reader = command.ExecuteReader();
+            using var reader = command.ExecuteReader(); // runs the query up to its first rows (sorts, windows and all)
+            slot?.Release();
 
             var response = http.Response;
             response.StatusCode = StatusCodes.Status200OK;
@@ -338,6 +358,20 @@ internal sealed class ServeHandler : IDisposable
     }
 
     private static string OneLine(Exception error) => error.GetType().Name + ": " + FirstLine(error.Message);
+
+    /// <summary>One request's hold on the query gate, released exactly once: when its result is ready, or when it ends.</summary>
+    private sealed class QuerySlot(SemaphoreSlim gate)
+    {
+        private int _released;
+
+        public void Release()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                gate.Release();
+            }
+        }
+    }
 
     private sealed class Outcome
     {

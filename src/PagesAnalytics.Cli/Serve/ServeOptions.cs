@@ -33,6 +33,9 @@ internal sealed record ServeOptions
     /// <summary>Idle sessions kept between requests.</summary>
     public int MaxIdleSessions { get; init; } = DefaultMaxIdleSessions;
 
+    /// <summary>Requests that run DuckDB at the same time (others wait their turn); 0 means no limit.</summary>
+    public int MaxQueries { get; init; } = Environment.ProcessorCount;
+
     /// <summary>Recent counts kept per store state; 0 turns the cache off.</summary>
     public int StatsCacheEntries { get; init; } = DefaultStatsCacheEntries;
 
@@ -46,6 +49,10 @@ internal sealed record ServeOptions
         if (MaxLimit < 1)
         {
             throw new PagesUsageException($"--max-limit {MaxLimit.ToString(CultureInfo.InvariantCulture)} must be at least 1");
+        }
+        if (MaxQueries < 0)
+        {
+            throw new PagesUsageException($"--max-queries {MaxQueries.ToString(CultureInfo.InvariantCulture)} must not be negative (0: no limit)");
         }
         if (MaxIdleSessions < 0 || StatsCacheEntries < 0)
         {

@@ -440,6 +440,7 @@ public sealed class ServeApiTests(ServeStoresFixture stores) : IClassFixture<Ser
     [InlineData("--host", "example.com", "--host 'example.com' is not an IP address")]
     [InlineData("--port", "70000", "--port 70000 is not a TCP port")]
     [InlineData("--max-limit", "0", "--max-limit 0 must be at least 1")]
+    [InlineData("--max-queries", "-1", "--max-queries -1 must not be negative")]
     public async Task Bad_serve_options_exit_2_with_one_line(string option, string value, string message)
     {
         var stderr = new StringWriter();

@@ -128,7 +128,8 @@ public sealed class ServeLoadTests(ServeLoadFixture fixture, ITestOutputHelper o
     [Fact]
     public async Task A_slow_or_vanishing_client_does_not_hold_up_others()
     {
-        await using var served = await ServedStore.StartAsync(fixture.Store, new ServeOptions { Port = 0, MaxLimit = ServeLoadFixture.Rows });
+        // One query slot: the stalled answer must have handed it back before streaming, or nothing else would run.
+        await using var served = await ServedStore.StartAsync(fixture.Store, new ServeOptions { Port = 0, MaxLimit = ServeLoadFixture.Rows, MaxQueries = 1 });
         // ~40 MB of JSON that nobody reads: the server fills the socket and waits on this client alone.
         var slow = new HttpClient { BaseAddress = served.Url };
         var response = await slow.GetAsync($"/?from=pages_extended&limit={ServeLoadFixture.Rows}&all=1&token=", HttpCompletionOption.ResponseHeadersRead);
