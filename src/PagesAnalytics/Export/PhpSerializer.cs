@@ -171,7 +171,6 @@ public sealed class PhpSerializeWriter : IDisposable
 /// </summary>
 public static class PhpResponseWriter
 {
-    private enum Kind { Text, Integer, Real, Timestamp, Boolean, Other }
 
     /// <summary>
     /// How many rows a request returns: what is left of <paramref name="statsPages"/> after <paramref name="offset"/>,
@@ -192,7 +191,7 @@ public static class PhpResponseWriter
     {
         ArgumentNullException.ThrowIfNull(reader);
         ArgumentNullException.ThrowIfNull(output);
-        var (names, kinds) = Describe(reader);
+        var (names, kinds) = V2ResponseWriter.Describe(reader);
         using var php = new PhpSerializeWriter(output);
         php.WriteArrayStart(2);
         php.WriteUtf8String("pages"u8);
@@ -243,15 +242,15 @@ public static class PhpResponseWriter
         php.WriteArrayEnd();
     }
 
-    private static void WriteValue(PhpSerializeWriter php, DbDataReader reader, int i, Kind kind)
+    private static void WriteValue(PhpSerializeWriter php, DbDataReader reader, int i, V2ResponseWriter.Kind kind)
     {
         bool isNull = reader.IsDBNull(i);
         switch (kind)
         {
-            case Kind.Integer:
+            case V2ResponseWriter.Kind.Integer:
                 php.WriteInteger(isNull ? 0 : Convert.ToInt64(reader.GetValue(i), CultureInfo.InvariantCulture));
                 break;
-            case Kind.Real:
+            case V2ResponseWriter.Kind.Real:
                 if (isNull)
                 {
                     php.WriteNull();
@@ -261,36 +260,18 @@ public static class PhpResponseWriter
                     php.WriteDouble(reader.GetDouble(i));
                 }
                 break;
-            case Kind.Boolean:
+            case V2ResponseWriter.Kind.Boolean:
                 php.WriteBoolean(!isNull && reader.GetBoolean(i));
                 break;
-            case Kind.Timestamp:
+            case V2ResponseWriter.Kind.Timestamp:
                 php.WriteString(isNull ? V2ResponseWriter.EpochSentinel : TabularWriter.FormatTimestamp(reader.GetDateTime(i)));
                 break;
-            case Kind.Text:
+            case V2ResponseWriter.Kind.Text:
                 php.WriteString(isNull ? "" : reader.GetString(i));
                 break;
             default:
                 php.WriteString(isNull ? "" : TabularWriter.FormatValue(reader.GetValue(i)) ?? "");
                 break;
         }
-    }
-
-    private static (string[] Names, Kind[] Kinds) Describe(DbDataReader reader)
-    {
-        var names = new string[reader.FieldCount];
-        var kinds = new Kind[reader.FieldCount];
-        for (int i = 0; i < names.Length; i++)
-        {
-            names[i] = reader.GetName(i);
-            var type = reader.GetFieldType(i);
-            kinds[i] = type == typeof(string) ? Kind.Text
-                : type == typeof(int) || type == typeof(long) || type == typeof(short) || type == typeof(byte) || type == typeof(System.Numerics.BigInteger) ? Kind.Integer
-                : type == typeof(double) || type == typeof(float) || type == typeof(decimal) ? Kind.Real
-                : type == typeof(DateTime) || type == typeof(DateTimeOffset) ? Kind.Timestamp
-                : type == typeof(bool) ? Kind.Boolean
-                : Kind.Other;
-        }
-        return (names, kinds);
     }
 }

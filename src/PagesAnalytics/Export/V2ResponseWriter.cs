@@ -24,7 +24,8 @@ public static class V2ResponseWriter
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    private enum Kind { Text, Integer, Real, Timestamp, Date, Boolean, Other }
+    /// <summary>How the v2 shapes write a column's values (a NULL count as 0, a NULL date as the sentinel, ...).</summary>
+    internal enum Kind { Text, Integer, Real, Timestamp, Boolean, Other }
 
     /// <summary>Writes the JSON response; returns the number of pages written.</summary>
     public static long WriteJson(DbDataReader reader, long statsPages, Stream output)
@@ -139,7 +140,8 @@ public static class V2ResponseWriter
         return isNull ? "" : TabularWriter.FormatValue(reader.GetValue(i)) ?? "";
     }
 
-    private static (string[] Names, Kind[] Kinds) Describe(DbDataReader reader)
+    /// <summary>Column names and value kinds of a result, shared by the JSON, XML and PHP shapes.</summary>
+    internal static (string[] Names, Kind[] Kinds) Describe(DbDataReader reader)
     {
         var names = new string[reader.FieldCount];
         var kinds = new Kind[reader.FieldCount];
