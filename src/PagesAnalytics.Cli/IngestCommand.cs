@@ -34,8 +34,14 @@ internal static class IngestCommand
         {
             Description = "Keep the complete records before the break point of a malformed input (status partial)",
         };
+        var threads = new Option<int>("--threads")
+        {
+            Description = "Threads that parse one large uncompressed file at once (default: all cores; 1 reads sequentially)",
+            DefaultValueFactory = _ => Math.Max(1, Environment.ProcessorCount),
+        };
         var command = new Command("ingest", "Stream responses into the store; prints a summary to stderr")
         {
+            threads,
             paths,
             batchRows,
             target,
@@ -70,6 +76,7 @@ internal static class IngestCommand
                 Snapshot = snapshotDate,
                 Strict = parse.GetValue(strict),
                 Salvage = parse.GetValue(salvage),
+                Threads = parse.GetValue(threads),
             };
             var summary = context.StderrIsTerminal
                 ? await RunWithProgressAsync(context, store, inputs, options, ct)

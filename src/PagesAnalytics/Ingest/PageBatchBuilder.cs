@@ -197,6 +197,9 @@ internal sealed class PageBatchBuilder
         return mask;
     }
 
+    /// <summary>Drops every value set so far and starts an empty batch.</summary>
+    public void Clear() => Reset();
+
     private void Reset()
     {
         for (int c = 0; c < PagesSchema.ApiColumnCount; c++)

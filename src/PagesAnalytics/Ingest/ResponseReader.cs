@@ -74,6 +74,8 @@ public sealed class ResponseReader
         StatsValue,    // expecting the value of a stats key (_statsKeyIsPages)
         Skip,          // inside an ignored object/array, until depth _skipDepth closes
         Done,          // the root object has closed
+        SegmentStart,  // segment mode: expecting the '[' put in front of the segment
+        SegmentEnd,    // segment mode: the segment has ended (see SegmentEnd)
     }
 
     private enum RootKey : byte { Unknown, Pages, Stats, Error }
@@ -107,16 +109,54 @@ public sealed class ResponseReader
     private bool _sawPages;
     private byte[] _scratch = [];
 
+    // Segment mode (see ParallelResponseReader): the input is '[' followed by the bytes of a "pages" array from
+    // an absolute offset; positions are shifted by _segmentShift and the segment stops at the first record that
+    // starts at or after _segmentStopAt, or at the array's end.
+    private readonly bool _segment;
+    private readonly long _segmentShift;
+    private readonly long _segmentStopAt;
+    private readonly long _segmentReadLimit;
+
     /// <summary>Creates a reader over <paramref name="input"/>; nothing is read until batches are enumerated.</summary>
     public ResponseReader(Stream input, ResponseReaderOptions? options = null)
+        : this(input, options, builder: null, firstOrdinal: 0)
+    {
+    }
+
+    /// <summary>A reader whose first record gets row_ordinal <paramref name="firstOrdinal"/>, optionally reusing a batch builder.</summary>
+    internal ResponseReader(Stream input, ResponseReaderOptions? options, PageBatchBuilder? builder, long firstOrdinal)
     {
         ArgumentNullException.ThrowIfNull(input);
         _options = options ?? new ResponseReaderOptions();
         _options.Validate();
         _input = input;
         _buffer = [];
-        _batch = new PageBatchBuilder(_options.BatchRows, _options.SourceId);
+        _batch = builder ?? new PageBatchBuilder(_options.BatchRows, _options.SourceId);
+        _nextOrdinal = firstOrdinal;
     }
+
+    /// <summary>
+    /// A reader of one segment of a "pages" array: <paramref name="input"/> yields '[' and then the bytes of the
+    /// file from absolute offset <paramref name="origin"/>, where a record (or the array's end) starts. It reads
+    /// records until the first one starting at or after <paramref name="stopAt"/> (not read) or the array's end;
+    /// <see cref="SegmentEnd"/> tells where. Reading past <paramref name="readLimit"/> fails the segment.
+    /// Row ordinals start at 0.
+    /// </summary>
+    internal ResponseReader(Stream input, ResponseReaderOptions options, PageBatchBuilder builder, long origin, long stopAt, long readLimit)
+        : this(input, options, builder, firstOrdinal: 0)
+    {
+        _segment = true;
+        _segmentShift = origin - 1;
+        _segmentStopAt = stopAt;
+        _segmentReadLimit = readLimit;
+        _mode = Mode.SegmentStart;
+    }
+
+    /// <summary>Segment mode: the absolute offset of the record (or of the array's closing bracket) where the segment stopped.</summary>
+    internal long SegmentEnd { get; private set; } = -1;
+
+    /// <summary>Segment mode: true when the segment stopped at the array's closing bracket.</summary>
+    internal bool SegmentEndsArray { get; private set; }
 
     /// <summary>Rows read so far (all rows once enumeration has completed).</summary>
     public long Rows { get; private set; }
@@ -144,13 +184,15 @@ public sealed class ResponseReader
     /// </summary>
     public async IAsyncEnumerable<RecordBatch> ReadBatchesAsync([EnumeratorCancellation] CancellationToken ct = default)
     {
-        if (_mode != Mode.Root || _buffer.Length != 0)
+        if ((_mode != Mode.Root && _mode != Mode.SegmentStart) || _buffer.Length != 0)
         {
             throw new InvalidOperationException("a ResponseReader reads its input once");
         }
         _buffer = ArrayPool<byte>.Shared.Rent(_options.BufferBytes);
         // Several responses may follow each other (paging loops append them, or write one per line).
-        _state = new JsonReaderState(new JsonReaderOptions { AllowMultipleValues = true });
+        // A segment's records sit one level less deep than in the whole response (its '[' stands for the root
+        // object and "pages"), so it allows one level less: nesting refused there is refused here too.
+        _state = new JsonReaderState(new JsonReaderOptions { AllowMultipleValues = true, MaxDepth = _segment ? 63 : 64 });
         try
         {
             bool bomChecked = false;
@@ -175,12 +217,12 @@ public sealed class ResponseReader
                 {
                     yield return _batch.Build();
                 }
-                if (_final || SalvageError is not null)
+                if (_final || SalvageError is not null || _mode == Mode.SegmentEnd)
                 {
                     break;
                 }
             }
-            if (SalvageError is null)
+            if (SalvageError is null && _mode != Mode.SegmentEnd)
             {
                 TryGuard(CheckComplete);
             }
@@ -218,6 +260,10 @@ public sealed class ResponseReader
             _bufferOrigin += _start;
             _start = 0;
             _end = tail;
+        }
+        if (_segment && _bufferOrigin + _end + _segmentShift > _segmentReadLimit)
+        {
+            throw new SegmentOverrunException();
         }
         if (_end == _buffer.Length)
         {
@@ -336,6 +382,12 @@ public sealed class ResponseReader
                 case Mode.PagesArray:
                     if (reader.TokenType == JsonTokenType.StartObject)
                     {
+                        if (_segment && _bufferOrigin + _start + reader.TokenStartIndex + _segmentShift >= _segmentStopAt)
+                        {
+                            SegmentEnd = _bufferOrigin + _start + reader.TokenStartIndex + _segmentShift;
+                            _mode = Mode.SegmentEnd;
+                            return false;
+                        }
                         _recordIndex = _nextOrdinal++;
                         _mode = Mode.PageProperty;
                     }
@@ -343,6 +395,13 @@ public sealed class ResponseReader
                     {
                         _recordIndex = -1;
                         _mode = Mode.RootProperty;
+                        if (_segment)
+                        {
+                            SegmentEnd = _bufferOrigin + _start + reader.TokenStartIndex + _segmentShift;
+                            SegmentEndsArray = true;
+                            _mode = Mode.SegmentEnd;
+                            return false;
+                        }
                     }
                     else
                     {
@@ -356,6 +415,13 @@ public sealed class ResponseReader
                         _mode = _afterSkip;
                     }
                     break;
+                case Mode.SegmentStart:
+                    // The '[' put in front of the segment's bytes.
+                    _sawPages = true;
+                    _mode = Mode.PagesArray;
+                    break;
+                case Mode.SegmentEnd:
+                    return false;
                 case Mode.Root:
                 case Mode.Done:
                     if (reader.TokenType != JsonTokenType.StartObject)

@@ -42,6 +42,15 @@ public sealed record IngestOptions
     /// <summary>Keep the complete records before the break point of a malformed input, recorded as partial.</summary>
     public bool Salvage { get; init; }
 
+    /// <summary>Threads that parse one large plain file at once; 1 reads every input sequentially.</summary>
+    public int Threads { get; init; } = Math.Max(1, Environment.ProcessorCount);
+
+    /// <summary>How large plain files are cut for the parallel parse (its Workers come from <see cref="Threads"/>).</summary>
+    internal ParallelReadOptions Parallel { get; init; } = new();
+
+    /// <summary>Plain files from this size on are parsed in parallel.</summary>
+    internal long ParallelMinFileBytes { get; init; } = ParallelReadOptions.DefaultMinFileBytes;
+
     /// <summary>The API's modes.</summary>
     public static readonly IReadOnlyList<string> Modes = ["exact", "domain", "subdomains", "prefix"];
 
@@ -54,6 +63,10 @@ public sealed record IngestOptions
         if (Mode is not null && !Modes.Contains(Mode))
         {
             throw new PagesUsageException($"unknown mode '{Mode}': use one of {string.Join(", ", Modes)}");
+        }
+        if (Threads < 1)
+        {
+            throw new PagesUsageException("--threads must be at least 1");
         }
         if (Strict && Salvage)
         {
@@ -124,61 +137,41 @@ public sealed class StoreWriter : IDisposable
         string tempFolder = Path.Combine(_store.TempDirectory, id);
         Directory.CreateDirectory(tempFolder);
         CrashPoints.Hit("source-start");
-        const string PartName = "part-00000.parquet";
         var codes = new Dictionary<int, long>();
-        await using var hashing = new HashingStream(input.Open(), bytesRead);
-        ResponseReader? reader = null;
-        InputCompression compression = InputCompression.None;
-        PagesException? rejection = null;
-        long rows = 0;
+        var readerOptions = new ResponseReaderOptions
+        {
+            BatchRows = options.BatchRows,
+            SourceId = sourceId,
+            SourceName = input.DisplayName,
+            Salvage = options.Salvage,
+        };
+        var partOptions = new PartWriterOptions { MinRowGroupRows = options.BatchRows, Compression = options.Compression };
+        string partPath = Path.Combine(tempFolder, PartName);
+        Parsed? parsed = null;
         try
         {
-            var (decoded, detected) = await InputDecoder.OpenAsync(hashing, ct).ConfigureAwait(false);
-            compression = detected;
-            await using var decodedStream = decoded;
-            reader = new ResponseReader(decoded, new ResponseReaderOptions
+            var parallel = options.Parallel with { Workers = options.Threads };
+            if (ParallelResponseReader.ShouldUse(input, parallel, options.ParallelMinFileBytes))
             {
-                BatchRows = options.BatchRows,
-                SourceId = sourceId,
-                SourceName = input.DisplayName,
-                Salvage = options.Salvage,
-            });
-            await using var part = await PartWriter.CreateAsync(Path.Combine(tempFolder, PartName),
-                new PartWriterOptions { MinRowGroupRows = options.BatchRows, Compression = options.Compression }, ct).ConfigureAwait(false);
-            try
-            {
-                await ParseAndWriteAsync(reader, part, codes, ct).ConfigureAwait(false);
-                rows = reader.Rows;
-                if (rows > 0)
-                {
-                    await part.CompleteAsync(ct).ConfigureAwait(false);
-                    CrashPoints.Hit("part-complete");
-                }
-                if (reader.SalvageError is { } salvaged && rows == 0)
-                {
-                    rejection = salvaged; // nothing before the break point: nothing to keep
-                }
+                parsed = await TryParseInParallelAsync(input, readerOptions, parallel, partPath, partOptions, codes,
+                    bytesRead, ct).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is ResponseFormatException or ApiErrorResponseException)
-            {
-                rejection = (PagesException)ex;
-                rows = 0;
-            }
-            // Read what the reader left (after a rejection) so the hash and size cover the whole input.
-            await hashing.CopyToAsync(Stream.Null, ct).ConfigureAwait(false);
+            parsed ??= await ParseSequentiallyAsync(input, readerOptions, partPath, partOptions, codes, bytesRead, ct)
+                .ConfigureAwait(false);
         }
         catch
         {
             TryDeleteFolder(tempFolder);
             throw;
         }
-
-        string sha = hashing.HashHex();
+        var rejection = parsed.Rejection;
+        long rows = parsed.Rows;
+        string sha = parsed.Sha256;
         if (_bySha.ContainsKey(sha))
         {
             TryDeleteFolder(tempFolder);
             _nextSourceId--; // nothing of this id reached the store
-            return Duplicate(input, sha, hashing.BytesRead, noCodes);
+            return Duplicate(input, sha, parsed.Bytes, noCodes);
         }
         if (rejection is not null && options.Strict)
         {
@@ -199,19 +192,19 @@ public sealed class StoreWriter : IDisposable
             TryDeleteFolder(tempFolder);
         }
 
-        var salvage = rejection is null ? reader?.SalvageError : null;
+        var salvage = rejection is null ? parsed.SalvageError : null;
         var (snapshot, snapshotFrom) = ResolveSnapshot(input, options);
         var record = new SourceRecord
         {
             SourceId = sourceId,
             Path = input.Path,
             Sha256 = sha,
-            Bytes = hashing.BytesRead,
-            Compression = compression.ToString().ToLowerInvariant(),
-            Responses = rejection is null ? reader?.Responses ?? 0 : 0,
+            Bytes = parsed.Bytes,
+            Compression = parsed.Compression.ToString().ToLowerInvariant(),
+            Responses = rejection is null ? parsed.Responses : 0,
             Rows = rows,
-            StatsPages = rejection is null ? reader?.StatsPages : null,
-            UnknownKeys = reader?.UnknownKeys ?? 0,
+            StatsPages = rejection is null ? parsed.StatsPages : null,
+            UnknownKeys = parsed.UnknownKeys,
             Target = options.Target,
             Mode = options.Mode,
             Snapshot = snapshot,
@@ -326,11 +319,116 @@ public sealed class StoreWriter : IDisposable
         }
     }
 
+    /// <summary>What parsing one input gave: its rows are in the temp part (complete when Rows &gt; 0 and no rejection).</summary>
+    private sealed record Parsed(long Rows, PagesException? Rejection, string Sha256, long Bytes, InputCompression Compression,
+        int Responses, long? StatsPages, long UnknownKeys, ResponseFormatException? SalvageError);
+
+    private const string PartName = "part-00000.parquet";
+
+    /// <summary>Reads the input with one <see cref="ResponseReader"/>, hashing the bytes as they are read.</summary>
+    private static async Task<Parsed> ParseSequentiallyAsync(InputSource input, ResponseReaderOptions readerOptions,
+        string partPath, PartWriterOptions partOptions, Dictionary<int, long> codes, IProgress<long>? bytesRead, CancellationToken ct)
+    {
+        await using var hashing = new HashingStream(input.Open(), bytesRead);
+        ResponseReader? reader = null;
+        PagesException? rejection = null;
+        long rows = 0;
+        var (decoded, compression) = await InputDecoder.OpenAsync(hashing, ct).ConfigureAwait(false);
+        await using (decoded.ConfigureAwait(false))
+        {
+            reader = new ResponseReader(decoded, readerOptions);
+            await using var part = await PartWriter.CreateAsync(partPath, partOptions, ct).ConfigureAwait(false);
+            try
+            {
+                await ParseAndWriteAsync(reader.ReadBatchesAsync, part, codes, ct).ConfigureAwait(false);
+                rows = reader.Rows;
+                if (rows > 0)
+                {
+                    await part.CompleteAsync(ct).ConfigureAwait(false);
+                    CrashPoints.Hit("part-complete");
+                }
+                if (reader.SalvageError is { } salvaged && rows == 0)
+                {
+                    rejection = salvaged; // nothing before the break point: nothing to keep
+                }
+            }
+            catch (Exception ex) when (ex is ResponseFormatException or ApiErrorResponseException)
+            {
+                rejection = (PagesException)ex;
+                rows = 0;
+            }
+            // Read what the reader left (after a rejection) so the hash and size cover the whole input.
+            await hashing.CopyToAsync(Stream.Null, ct).ConfigureAwait(false);
+        }
+        return new Parsed(rows, rejection, hashing.HashHex(), hashing.BytesRead, compression, reader.Responses,
+            reader.StatsPages, reader.UnknownKeys, reader.SalvageError);
+    }
+
+    /// <summary>
+    /// Reads a large plain file on all cores (<see cref="ParallelResponseReader"/>) while another task hashes it.
+    /// Null when the parallel read cannot give the exact answer (malformed somewhere, an unusual layout): the
+    /// partial part is deleted and the caller reads sequentially.
+    /// </summary>
+    private static async Task<Parsed?> TryParseInParallelAsync(InputSource input, ResponseReaderOptions readerOptions,
+        ParallelReadOptions parallel, string partPath, PartWriterOptions partOptions, Dictionary<int, long> codes,
+        IProgress<long>? bytesRead, CancellationToken ct)
+    {
+        using var stopHash = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var hash = Task.Run(() => HashAndCountAsync(input, stopHash.Token), stopHash.Token);
+        var reader = new ParallelResponseReader(input.Path, readerOptions, parallel, bytesRead);
+        var attempt = new Dictionary<int, long>();
+        try
+        {
+            long rows;
+            await using (var part = await PartWriter.CreateAsync(partPath, partOptions, ct).ConfigureAwait(false))
+            {
+                await ParseAndWriteAsync(reader.ReadBatchesAsync, part, attempt, ct).ConfigureAwait(false);
+                rows = reader.Rows;
+                if (rows > 0)
+                {
+                    await part.CompleteAsync(ct).ConfigureAwait(false);
+                    CrashPoints.Hit("part-complete");
+                }
+            }
+            var (sha, bytes) = await hash.ConfigureAwait(false);
+            foreach (var (code, count) in attempt)
+            {
+                codes[code] = count;
+            }
+            return new Parsed(rows, null, sha, bytes, InputCompression.None, reader.Responses, reader.StatsPages,
+                reader.UnknownKeys, null);
+        }
+        catch (ParallelFallbackException)
+        {
+            await stopHash.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await hash.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopped on purpose.
+            }
+            if (File.Exists(partPath))
+            {
+                File.Delete(partPath);
+            }
+            return null;
+        }
+    }
+
+    private static async Task<(string Sha256, long Bytes)> HashAndCountAsync(InputSource input, CancellationToken ct)
+    {
+        await using var hashing = new HashingStream(input.Open(), progress: null);
+        await hashing.CopyToAsync(Stream.Null, 1 << 20, ct).ConfigureAwait(false);
+        return (hashing.HashHex(), hashing.BytesRead);
+    }
+
     /// <summary>
     /// Parses on one task and encodes Parquet on this one, so the two overlap on two cores. The channel holds at
     /// most two batches, which bounds the memory in flight.
     /// </summary>
-    private static async Task ParseAndWriteAsync(ResponseReader reader, PartWriter part, Dictionary<int, long> codes, CancellationToken ct)
+    private static async Task ParseAndWriteAsync(Func<CancellationToken, IAsyncEnumerable<RecordBatch>> read, PartWriter part, Dictionary<int, long> codes, CancellationToken ct)
     {
         var channel = Channel.CreateBounded<RecordBatch>(new BoundedChannelOptions(2)
         {
@@ -343,7 +441,7 @@ public sealed class StoreWriter : IDisposable
         {
             try
             {
-                await foreach (var batch in reader.ReadBatchesAsync(stop.Token).ConfigureAwait(false))
+                await foreach (var batch in read(stop.Token).ConfigureAwait(false))
                 {
                     CountHttpCodes(batch, codes);
                     try
