@@ -4,7 +4,7 @@ using BenchmarkDotNet.Running;
 namespace PagesAnalytics.Benchmarks;
 
 /// <summary>
-/// Entry point. With a plain subcommand (<c>duckdb-baseline</c>, <c>to-ndjson</c>, <c>checksums</c>) it runs that
+/// Entry point. With a plain subcommand (<c>duckdb-baseline</c>, <c>to-ndjson</c>, <c>checksums</c>, <c>stages</c>, ...) it runs that
 /// end-to-end tool once; otherwise it hands the arguments to BenchmarkDotNet (<c>--filter '*Reader*'</c>, <c>--list flat</c>, ...).
 /// </summary>
 public static class Program
@@ -18,6 +18,10 @@ public static class Program
         if (args.Length > 0 && QueryBench.IsCommand(args[0]))
         {
             return QueryBench.Run(args);
+        }
+        if (args.Length > 0 && StageProfile.IsCommand(args[0]))
+        {
+            return await StageProfile.RunAsync(args);
         }
         if (args.Length > 0 && ServeBench.IsCommand(args[0]))
         {

@@ -548,9 +548,15 @@ public sealed class ResponseReader
 
     private int ColumnOf(ref Utf8JsonReader reader)
     {
-        int column = PagesSchema.ApiColumnIndexOf(ValueBytes(ref reader), _expectedColumn);
+        // A key that names a column is ASCII, so valid UTF-8: only an unknown key needs validating.
+        var name = reader.ValueIsEscaped ? ValueBytes(ref reader) : reader.ValueSpan;
+        int column = PagesSchema.ApiColumnIndexOf(name, _expectedColumn);
         if (column < 0)
         {
+            if (!reader.ValueIsEscaped)
+            {
+                ValueBytes(ref reader);
+            }
             UnknownKeys++;
         }
         else
@@ -575,7 +581,7 @@ public sealed class ResponseReader
             batch.SetNull(column);
             return;
         }
-        switch (PagesSchema.Columns[column].Kind)
+        switch (Kinds[column])
         {
             case ColumnKind.Utf8:
                 if (reader.TokenType != JsonTokenType.String)
@@ -585,7 +591,7 @@ public sealed class ResponseReader
                 batch.SetString(column, ValueBytes(ref reader));
                 break;
             case ColumnKind.Int32:
-                long wide = ReadInt64(ref reader, PagesSchema.Columns[column].Name);
+                long wide = ReadInt64(ref reader, column);
                 if (wide is < int.MinValue or > int.MaxValue)
                 {
                     ThrowAt(ref reader, $"\"{PagesSchema.Columns[column].Name}\" is out of range for a 32-bit integer: {Describe(ref reader)}");
@@ -593,7 +599,7 @@ public sealed class ResponseReader
                 batch.SetInt32(column, (int)wide);
                 break;
             case ColumnKind.Int64:
-                batch.SetInt64(column, ReadInt64(ref reader, PagesSchema.Columns[column].Name));
+                batch.SetInt64(column, ReadInt64(ref reader, column));
                 break;
             default:
                 long micros = ReadTimestamp(ref reader, column);
@@ -620,6 +626,17 @@ public sealed class ResponseReader
         Rows++;
         _expectedColumn = 0;
         _mode = Mode.PagesArray;
+    }
+
+    private static readonly ColumnKind[] Kinds = [.. PagesSchema.Columns.Select(c => c.Kind)];
+
+    private long ReadInt64(ref Utf8JsonReader reader, int column)
+    {
+        if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out long value))
+        {
+            return value;
+        }
+        return ReadInt64(ref reader, PagesSchema.Columns[column].Name);
     }
 
     private long ReadInt64(ref Utf8JsonReader reader, string name)
