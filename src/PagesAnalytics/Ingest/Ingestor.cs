@@ -81,38 +81,81 @@ public static class Ingestor
     private const long CompactAfterRows = 250_000;
 
     /// <summary>
-    /// Takes the store's writer lock, then ingests every input in order. A rejected input does not stop the run;
-    /// each outcome is in the summary.
+    /// Takes the store's writer lock, then ingests every input; outcomes and commits are in input order. With two
+    /// threads or more, two inputs that are parsed sequentially (small or compressed files) are parsed at once,
+    /// the second while the first is finishing; a large plain file, which is parsed on all cores by itself, runs
+    /// alone. A rejected input does not stop the run (unless --strict); each outcome is in the summary.
     /// </summary>
     public static async Task<IngestSummary> RunAsync(PagesStore store, IReadOnlyList<InputSource> inputs,
         IngestOptions? options = null, IProgress<IngestProgress>? progress = null, CancellationToken ct = default)
     {
+        options ??= new IngestOptions();
+        options.Validate();
         var clock = Stopwatch.StartNew();
         var outcomes = new List<SourceOutcome>(inputs.Count);
         using var writer = store.OpenWriter();
-        for (int i = 0; i < inputs.Count; i++)
+        int maxInFlight = options.Threads >= 2 ? 2 : 1;
+        var inFlight = new Queue<(int Index, Task<StoreWriter.PreparedInput> Prepared)>();
+
+        async Task CommitOldestAsync()
         {
-            var input = inputs[i];
-            int index = i;
-            var bytes = progress is null ? null
-                : new InlineProgress<long>(read => progress.Report(new IngestProgress(index, inputs.Count, input.DisplayName, read, input.Length)));
-            progress?.Report(new IngestProgress(i, inputs.Count, input.DisplayName, 0, input.Length));
-            try
+            var (index, task) = inFlight.Dequeue();
+            var prepared = await task.ConfigureAwait(false);
+            var outcome = writer.Commit(prepared);
+            outcomes.Add(outcome);
+            if (outcome.Rows >= CompactAfterRows && index < inputs.Count - 1)
             {
-                var outcome = await writer.IngestAsync(input, options, bytes, ct).ConfigureAwait(false);
-                outcomes.Add(outcome);
-                if (outcome.Rows >= CompactAfterRows && i < inputs.Count - 1)
+                // A large input leaves large buffers behind; compacting once keeps peak memory that of one input
+                // instead of creeping up over an archive of big files.
+                GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
+                GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+            }
+        }
+
+        try
+        {
+            for (int i = 0; i < inputs.Count; i++)
+            {
+                var input = inputs[i];
+                int index = i;
+                var bytes = progress is null ? null
+                    : new InlineProgress<long>(read => progress.Report(new IngestProgress(index, inputs.Count, input.DisplayName, read, input.Length)));
+                bool alone = maxInFlight == 1 || StoreWriter.UsesAllCores(input, options);
+                while (inFlight.Count > 0 && (alone || inFlight.Count >= maxInFlight))
                 {
-                    // A large input leaves large buffers behind; compacting once keeps peak memory that of one input
-                    // instead of creeping up over an archive of big files.
-                    GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
-                    GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+                    await CommitOldestAsync().ConfigureAwait(false);
+                }
+                progress?.Report(new IngestProgress(i, inputs.Count, input.DisplayName, 0, input.Length));
+                inFlight.Enqueue((i, writer.PrepareAsync(input, options, bytes, ct)));
+                if (alone)
+                {
+                    await CommitOldestAsync().ConfigureAwait(false);
                 }
             }
-            catch (IngestStoppedException stopped)
+            while (inFlight.Count > 0)
+            {
+                await CommitOldestAsync().ConfigureAwait(false);
+            }
+        }
+        catch (Exception failure)
+        {
+            // Inputs parsed ahead are not committed: wait for them and drop their temp folders.
+            while (inFlight.TryDequeue(out var left))
+            {
+                try
+                {
+                    writer.Discard(await left.Prepared.ConfigureAwait(false));
+                }
+                catch (Exception)
+                {
+                    // It failed too (it cleaned up after itself); the first failure is the one reported.
+                }
+            }
+            if (failure is IngestStoppedException stopped)
             {
                 return new IngestSummary(outcomes, clock.Elapsed) { StoppedBy = stopped };
             }
+            throw;
         }
         return new IngestSummary(outcomes, clock.Elapsed);
     }

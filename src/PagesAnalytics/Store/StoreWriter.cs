@@ -95,6 +95,7 @@ public sealed class StoreWriter : IDisposable
     private readonly StoreLock _lock;
     private readonly Dictionary<string, List<SourceRecord>> _bySha = new(StringComparer.Ordinal);
     private readonly HashSet<long> _knownSizes = [];
+    private readonly Lock _gate = new(); // guards the three fields here: prepares run concurrently with commits
     private int _nextSourceId;
 
     internal StoreWriter(PagesStore store, StoreLock storeLock)
@@ -120,24 +121,49 @@ public sealed class StoreWriter : IDisposable
     {
         options ??= new IngestOptions();
         options.Validate();
-        var noCodes = new Dictionary<int, long>();
+        var prepared = await PrepareAsync(input, options, bytesRead, ct).ConfigureAwait(false);
+        return Commit(prepared);
+    }
 
+    /// <summary>True when the input is parsed on all cores by itself (a large plain file): it is best ingested alone.</summary>
+    internal static bool UsesAllCores(InputSource input, IngestOptions options)
+        => ParallelResponseReader.ShouldUse(input, options.Parallel with { Workers = options.Threads }, options.ParallelMinFileBytes);
+
+    /// <summary>
+    /// The first half of an ingest: reserves a source id and parses the input into its temp folder. Several inputs
+    /// may be prepared at once; <see cref="Commit"/> (or <see cref="Discard"/>) them one at a time, in input order.
+    /// </summary>
+    internal async Task<PreparedInput> PrepareAsync(InputSource input, IngestOptions options, IProgress<long>? bytesRead,
+        CancellationToken ct)
+    {
         // Known bytes can be recognised before parsing: hash first only when a record of that size exists.
-        if (input.IsFile && input.Length is { } length && _knownSizes.Contains(length))
+        bool knownSize;
+        lock (_gate)
+        {
+            knownSize = input.IsFile && input.Length is { } size && _knownSizes.Contains(size);
+        }
+        if (knownSize)
         {
             string early = await HashFileAsync(input, ct).ConfigureAwait(false);
-            if (_bySha.ContainsKey(early))
+            lock (_gate)
             {
-                return Duplicate(input, early, length, noCodes);
+                if (_bySha.ContainsKey(early))
+                {
+                    return new PreparedInput(input, options) { EarlySha = early, EarlyBytes = input.Length!.Value };
+                }
             }
         }
 
-        int sourceId = _nextSourceId++;
+        int sourceId;
+        lock (_gate)
+        {
+            sourceId = _nextSourceId++;
+        }
         string id = sourceId.ToString(CultureInfo.InvariantCulture);
         string tempFolder = Path.Combine(_store.TempDirectory, id);
+        var prepared = new PreparedInput(input, options) { SourceId = sourceId, TempFolder = tempFolder };
         Directory.CreateDirectory(tempFolder);
         CrashPoints.Hit("source-start");
-        var codes = new Dictionary<int, long>();
         var readerOptions = new ResponseReaderOptions
         {
             BatchRows = options.BatchRows,
@@ -147,36 +173,74 @@ public sealed class StoreWriter : IDisposable
         };
         var partOptions = new PartWriterOptions { MinRowGroupRows = options.BatchRows, Compression = options.Compression };
         string partPath = Path.Combine(tempFolder, PartName);
-        Parsed? parsed = null;
         try
         {
-            var parallel = options.Parallel with { Workers = options.Threads };
-            if (ParallelResponseReader.ShouldUse(input, parallel, options.ParallelMinFileBytes))
+            if (UsesAllCores(input, options))
             {
-                parsed = await TryParseInParallelAsync(input, readerOptions, parallel, partPath, partOptions, codes,
-                    bytesRead, ct).ConfigureAwait(false);
+                prepared.Parsed = await TryParseInParallelAsync(input, readerOptions, options.Parallel with { Workers = options.Threads },
+                    partPath, partOptions, prepared.Codes, bytesRead, ct).ConfigureAwait(false);
             }
-            parsed ??= await ParseSequentiallyAsync(input, readerOptions, partPath, partOptions, codes, bytesRead, ct)
+            prepared.Parsed ??= await ParseSequentiallyAsync(input, readerOptions, partPath, partOptions, prepared.Codes, bytesRead, ct)
                 .ConfigureAwait(false);
         }
         catch
         {
-            TryDeleteFolder(tempFolder);
+            Discard(prepared);
             throw;
         }
+        return prepared;
+    }
+
+    /// <summary>Drops a prepared input that will not be committed: its temp folder, and its source id when no later one was taken.</summary>
+    internal void Discard(PreparedInput prepared)
+    {
+        if (prepared.TempFolder is { } folder)
+        {
+            TryDeleteFolder(folder);
+        }
+        ReleaseId(prepared.SourceId);
+    }
+
+    private void ReleaseId(int sourceId)
+    {
+        lock (_gate)
+        {
+            if (sourceId >= 0 && _nextSourceId == sourceId + 1)
+            {
+                _nextSourceId--; // nothing of this id reached the store
+            }
+        }
+    }
+
+    /// <summary>
+    /// The second half of an ingest: recognises duplicates, then moves the parts into place and writes the record
+    /// (the commit point). With --strict a rejected input is discarded and <see cref="IngestStoppedException"/> thrown.
+    /// </summary>
+    internal SourceOutcome Commit(PreparedInput prepared)
+    {
+        var input = prepared.Input;
+        var options = prepared.Options;
+        var noCodes = new Dictionary<int, long>();
+        if (prepared.EarlySha is { } early)
+        {
+            return Duplicate(input, early, prepared.EarlyBytes, noCodes);
+        }
+        var parsed = prepared.Parsed!;
+        int sourceId = prepared.SourceId;
+        string id = sourceId.ToString(CultureInfo.InvariantCulture);
+        string tempFolder = prepared.TempFolder!;
+        var codes = prepared.Codes;
         var rejection = parsed.Rejection;
         long rows = parsed.Rows;
         string sha = parsed.Sha256;
         if (_bySha.ContainsKey(sha))
         {
-            TryDeleteFolder(tempFolder);
-            _nextSourceId--; // nothing of this id reached the store
+            Discard(prepared);
             return Duplicate(input, sha, parsed.Bytes, noCodes);
         }
         if (rejection is not null && options.Strict)
         {
-            TryDeleteFolder(tempFolder);
-            _nextSourceId--;
+            Discard(prepared);
             throw new IngestStoppedException(rejection.Message, rejection);
         }
 
@@ -251,7 +315,7 @@ public sealed class StoreWriter : IDisposable
         var first = earlier[0];
         var record = new SourceRecord
         {
-            SourceId = _nextSourceId++,
+            SourceId = NextId(),
             Path = input.Path,
             Sha256 = sha,
             Bytes = bytes,
@@ -278,6 +342,14 @@ public sealed class StoreWriter : IDisposable
     }
 
     private void Remember(SourceRecord record)
+    {
+        lock (_gate)
+        {
+            RememberLocked(record);
+        }
+    }
+
+    private void RememberLocked(SourceRecord record)
     {
         if (!_bySha.TryGetValue(record.Sha256, out var list))
         {
@@ -319,8 +391,29 @@ public sealed class StoreWriter : IDisposable
         }
     }
 
+    private int NextId()
+    {
+        lock (_gate)
+        {
+            return _nextSourceId++;
+        }
+    }
+
+    /// <summary>An input parsed into its temp folder, waiting for <see cref="Commit"/>.</summary>
+    internal sealed class PreparedInput(InputSource input, IngestOptions options)
+    {
+        public InputSource Input { get; } = input;
+        public IngestOptions Options { get; } = options;
+        public int SourceId { get; init; } = -1;
+        public string? TempFolder { get; init; }
+        public string? EarlySha { get; init; }
+        public long EarlyBytes { get; init; }
+        public Parsed? Parsed { get; set; }
+        public Dictionary<int, long> Codes { get; } = [];
+    }
+
     /// <summary>What parsing one input gave: its rows are in the temp part (complete when Rows &gt; 0 and no rejection).</summary>
-    private sealed record Parsed(long Rows, PagesException? Rejection, string Sha256, long Bytes, InputCompression Compression,
+    internal sealed record Parsed(long Rows, PagesException? Rejection, string Sha256, long Bytes, InputCompression Compression,
         int Responses, long? StatsPages, long UnknownKeys, ResponseFormatException? SalvageError);
 
     private const string PartName = "part-00000.parquet";
