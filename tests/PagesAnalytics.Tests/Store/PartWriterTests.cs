@@ -313,16 +313,20 @@ public sealed class PartWriterTests : IDisposable
     }
 
     [Theory]
-    [InlineData(PartCompression.Zstd, Parquet.CompressionMethod.Zstd)]
-    [InlineData(PartCompression.Snappy, Parquet.CompressionMethod.Snappy)]
-    public void ParquetOptions_NeverUseTheSlowDefaultZstdLevel(PartCompression compression, Parquet.CompressionMethod method)
+    [InlineData(PartCompression.Zstd, "ZSTD")]
+    [InlineData(PartCompression.Snappy, "SNAPPY")]
+    [InlineData(PartCompression.None, "UNCOMPRESSED")]
+    public async Task Compression_IsTheCodecOfEveryColumnChunk(PartCompression compression, string codec)
     {
-        var options = PartWriter.BuildParquetOptions(new PartWriterOptions { Compression = compression });
-        Assert.Equal(method, options.CompressionMethod);
-        // Parquet.Net's default, SmallestSize, is zstd level 19: about 100 s per million rows instead of ~1.5 s.
-        Assert.Equal(System.IO.Compression.CompressionLevel.Optimal, options.CompressionLevel);
-        Assert.Equal(Parquet.EncodingHint.Dictionary, options.ColumnEncodingHints["encoding"]);
-        Assert.Equal(Parquet.EncodingHint.Dictionary, options.ColumnEncodingHints["content_encoding"]);
+        string path = PartPath();
+        await WriteRowsAsync(path, RowRange(0, 300), batchSizes: [100, 200],
+            new PartWriterOptions { MinRowGroupRows = 100, Compression = compression });
+
+        using var connection = OpenDuckDb();
+        Assert.Equal([codec], QueryStrings(connection, $"SELECT DISTINCT compression FROM parquet_metadata({Quote(path)})"));
+        Assert.Equal([(3 * PagesSchema.Columns.Count).ToString(System.Globalization.CultureInfo.InvariantCulture)],
+            QueryStrings(connection, $"SELECT count(*) FROM parquet_metadata({Quote(path)})"));
+        Assert.Equal(["300"], QueryStrings(connection, $"SELECT count(*) FROM read_parquet({Quote(path)})"));
     }
 
     [Theory]
