@@ -55,8 +55,11 @@ internal static class BenchWorkerCommand
                 case "scan":
                     result = BenchWorkloads.TokenScan(files);
                     break;
+                case "parse-parallel":
+                    result = await BenchWorkloads.ParseOnlyAsync(files, parallel: true, ct);
+                    break;
                 default:
-                    result = await BenchWorkloads.ParseOnlyAsync(files, ct);
+                    result = await BenchWorkloads.ParseOnlyAsync(files, parallel: false, ct);
                     break;
             }
             clock.Stop();

@@ -125,18 +125,31 @@ public static class BenchWorkloads
     /// <summary>
     /// Our parser alone: <see cref="ResponseReader"/> over each file in turn, every batch built and dropped, nothing
     /// written. Against our ingest it shows what encoding and writing Parquet cost; against the token scan, what
-    /// building Arrow batches costs.
+    /// building Arrow batches costs. With <paramref name="parallel"/>, large plain files are parsed on all cores by
+    /// <see cref="ParallelResponseReader"/>, as <c>pages ingest</c> does.
     /// </summary>
-    public static async Task<BenchWorkResult> ParseOnlyAsync(IReadOnlyList<string> inputs, CancellationToken ct = default)
+    public static async Task<BenchWorkResult> ParseOnlyAsync(IReadOnlyList<string> inputs, bool parallel = false, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         long rows = 0;
         foreach (string input in inputs)
         {
+            var options = new ResponseReaderOptions { SourceName = Path.GetFileName(input) };
+            var parallelOptions = new ParallelReadOptions();
+            if (parallel && ParallelResponseReader.ShouldUse(InputSource.FromFile(input), parallelOptions, ParallelReadOptions.DefaultMinFileBytes))
+            {
+                var reader = new ParallelResponseReader(input, options, parallelOptions);
+                await foreach (var batch in reader.ReadBatchesAsync(ct).ConfigureAwait(false))
+                {
+                    rows += batch.Length;
+                    batch.Dispose();
+                }
+                continue;
+            }
             await using var file = new FileStream(input, FileMode.Open, FileAccess.Read, FileShare.Read, 1,
                 FileOptions.Asynchronous | FileOptions.SequentialScan);
-            var reader = new ResponseReader(file, new ResponseReaderOptions { SourceName = Path.GetFileName(input) });
-            await foreach (var batch in reader.ReadBatchesAsync(ct).ConfigureAwait(false))
+            var sequential = new ResponseReader(file, options);
+            await foreach (var batch in sequential.ReadBatchesAsync(ct).ConfigureAwait(false))
             {
                 rows += batch.Length;
                 batch.Dispose();
