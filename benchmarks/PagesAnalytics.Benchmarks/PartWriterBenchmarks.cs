@@ -6,8 +6,8 @@ using PagesAnalytics.Store;
 namespace PagesAnalytics.Benchmarks;
 
 /// <summary>
-/// Arrow batches -> one Parquet part with <see cref="PartWriter"/>: the default Zstd (level 3) against Snappy,
-/// with an Arrow IPC file of the same batches as the floor (no encoding, no compression, no UTF-16 detour).
+/// Arrow batches -> one Parquet part with <see cref="PartWriter"/>: the default Zstd (level 3) against Snappy and
+/// no compression, with an Arrow IPC file of the same batches as the floor (no encoding, no compression).
 /// Each benchmark writes a fresh temp file, includes the fsync + rename of <see cref="PartWriter.CompleteAsync"/>,
 /// returns the file's size and deletes it.
 /// </summary>
@@ -45,6 +45,10 @@ public class PartWriterBenchmarks
 
     [Benchmark]
     public Task<long> Snappy() => WritePartAsync(new PartWriterOptions { Compression = PartCompression.Snappy });
+
+    /// <summary>Encoding alone: the same pages without a codec.</summary>
+    [Benchmark]
+    public Task<long> Uncompressed() => WritePartAsync(new PartWriterOptions { Compression = PartCompression.None });
 
     [Benchmark]
     public async Task<long> ArrowIpcFile()

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Apache.Arrow;
 using PagesAnalytics.Schema;
@@ -15,7 +16,7 @@ internal abstract class FixedWidthEncoder<T>(PageColumn column, EncoderScratch s
     {
         ReadOnlySpan<T> values = ((PrimitiveArray<T>)array).Values.Slice(start, count);
         int present = BeginPage(array, start, count);
-        int size = present * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+        int size = present * Unsafe.SizeOf<T>();
         var page = Scratch.Page;
         Span<T> destination = MemoryMarshal.Cast<byte, T>(page.GetSpan(size))[..present];
         if (present == count)
@@ -47,7 +48,7 @@ internal abstract class FixedWidthEncoder<T>(PageColumn column, EncoderScratch s
     private static int WriteValue(Span<byte> destination, T value)
     {
         MemoryMarshal.Write(destination, in value);
-        return System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+        return Unsafe.SizeOf<T>();
     }
 
     /// <summary>Signed min and max of a non-empty span.</summary>
@@ -173,6 +174,7 @@ internal sealed class TimestampMillisEncoder(PageColumn column, EncoderScratch s
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private long ToMillis(long micros, int row)
     {
         if ((ulong)(micros - MinMicros) > (ulong)(MaxMicros - MinMicros))

@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+
 namespace PagesAnalytics.Store.Parquet;
 
 /// <summary>
@@ -33,16 +35,19 @@ internal sealed class Utf8Dictionary
     public int GetOrAdd(ReadOnlySpan<byte> value)
     {
         int hash = Hash(value);
-        int mask = _buckets.Length - 1;
+        int[] buckets = _buckets;
+        int mask = buckets.Length - 1;
         int slot = hash & mask;
+        ReadOnlySpan<byte> plain = _plain.WrittenSpan;
         while (true)
         {
-            int entry = _buckets[slot] - 1;
+            int entry = buckets[slot] - 1;
             if (entry < 0)
             {
                 break;
             }
-            if (_hashes[entry] == hash && Entry(entry).SequenceEqual(value))
+            if (_hashes[entry] == hash && _lengths[entry] == value.Length
+                && plain.Slice(_starts[entry], value.Length).SequenceEqual(value))
             {
                 return entry;
             }
@@ -58,7 +63,7 @@ internal sealed class Utf8Dictionary
         _lengths[index] = value.Length;
         _hashes[index] = hash;
         _plain.Write(value);
-        _buckets[slot] = index + 1;
+        buckets[slot] = index + 1;
         return index;
     }
 
@@ -92,10 +97,38 @@ internal sealed class Utf8Dictionary
         _plain.Release();
     }
 
+    /// <summary>
+    /// A quick hash for the short values dictionaries hold: the first and last 8 (or 4) bytes and the length,
+    /// with every 8 bytes in between folded in; collisions only cost a comparison.
+    /// </summary>
     private static int Hash(ReadOnlySpan<byte> value)
     {
-        var hash = new HashCode();
-        hash.AddBytes(value);
-        return hash.ToHashCode();
+        int n = value.Length;
+        ulong a;
+        ulong b;
+        if (n >= 8)
+        {
+            a = BinaryPrimitives.ReadUInt64LittleEndian(value);
+            b = BinaryPrimitives.ReadUInt64LittleEndian(value[(n - 8)..]);
+            for (int i = 8; i < n - 8; i += 8)
+            {
+                a = (a ^ BinaryPrimitives.ReadUInt64LittleEndian(value[i..])) * 0x9E3779B97F4A7C15;
+            }
+        }
+        else if (n >= 4)
+        {
+            a = BinaryPrimitives.ReadUInt32LittleEndian(value);
+            b = BinaryPrimitives.ReadUInt32LittleEndian(value[(n - 4)..]);
+        }
+        else
+        {
+            a = n == 0 ? 0 : value[0] | ((ulong)value[n >> 1] << 8) | ((ulong)value[n - 1] << 16);
+            b = 0;
+        }
+        ulong h = (a * 0x9E3779B97F4A7C15) ^ (b * 0xC2B2AE3D27D4EB4F) ^ ((ulong)(uint)n * 0x165667B19E3779F9);
+        h ^= h >> 29;
+        h *= 0xBF58476D1CE4E5B9;
+        h ^= h >> 32;
+        return (int)h;
     }
 }
