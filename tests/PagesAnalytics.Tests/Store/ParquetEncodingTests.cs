@@ -36,14 +36,15 @@ public sealed class ParquetEncodingTests : IDisposable
     }
 
     [Theory]
-    [InlineData(PartCompression.Zstd)]
-    [InlineData(PartCompression.Snappy)]
-    [InlineData(PartCompression.None)]
-    public async Task EveryValue_ReadBackByDuckDbAndByParquetNet(PartCompression compression)
+    [InlineData(PartCompression.Zstd, 10_000)]
+    [InlineData(PartCompression.Snappy, 10_000)]
+    [InlineData(PartCompression.None, 10_000)]
+    [InlineData(PartCompression.Zstd, 70_000)] // one group; the 65_537-row batch is cut into pages by row count
+    public async Task EveryValue_ReadBackByDuckDbAndByParquetNet(PartCompression compression, int minRowGroupRows)
     {
         var rows = MessyRows(OddBatchSizes.Sum());
         string path = Path.Combine(_dir, "messy.parquet");
-        await WriteSlicedAsync(path, rows, OddBatchSizes, new PartWriterOptions { MinRowGroupRows = 10_000, Compression = compression });
+        await WriteSlicedAsync(path, rows, OddBatchSizes, new PartWriterOptions { MinRowGroupRows = minRowGroupRows, Compression = compression });
 
         AssertRowsEqual(rows, ReadWithDuckDb(path), "DuckDB");
         AssertRowsEqual(rows, await ReadWithParquetNetAsync(path), "Parquet.Net");
@@ -104,6 +105,26 @@ public sealed class ParquetEncodingTests : IDisposable
             }
             start += count;
         }
+    }
+
+    [Fact]
+    public async Task ValuesLargerThanAPage_GetAPageEach()
+    {
+        var rows = MessyRows(12);
+        string huge = string.Concat(Enumerable.Repeat("é🚀 large value ", 100_000)); // about 1.9 MB of UTF-8
+        rows[3][PagesSchema.Title] = huge;
+        rows[4][PagesSchema.Title] = huge + "!";
+        rows[9][PagesSchema.Url] = huge;
+        string path = Path.Combine(_dir, "huge.parquet");
+        await WriteSlicedAsync(path, rows, [5, 7], new PartWriterOptions { Compression = PartCompression.Snappy });
+
+        AssertRowsEqual(rows, ReadWithDuckDb(path), "DuckDB");
+        AssertRowsEqual(rows, await ReadWithParquetNetAsync(path), "Parquet.Net");
+        using var connection = OpenDuckDb();
+        object? max = rows.Select(r => r[PagesSchema.Title]).Where(v => v is not null).Max(OrdinalComparer.Instance);
+        Assert.Equal(huge + "!", max);
+        Assert.Equal([max], QueryRows(connection,
+            $"SELECT stats_max_value FROM parquet_metadata({Quote(path)}) WHERE path_in_schema = 'title'").Single());
     }
 
     [Fact]

@@ -18,8 +18,6 @@ internal sealed class ColumnPages(StatisticsOrder order)
     /// <summary>Page headers plus uncompressed bodies, as total_uncompressed_size counts them.</summary>
     public long UncompressedBytes { get; set; }
 
-    public int Rows { get; set; }
-
     public bool HasDictionaryPages { get; set; }
 
     public bool HasPlainPages { get; set; }
@@ -29,7 +27,6 @@ internal sealed class ColumnPages(StatisticsOrder order)
         Bytes.Clear();
         Statistics.Reset();
         UncompressedBytes = 0;
-        Rows = 0;
         HasDictionaryPages = false;
         HasPlainPages = false;
     }
@@ -240,7 +237,6 @@ internal abstract class ColumnEncoder
         output.Write(compressed);
 
         target.UncompressedBytes += headerLength + body.Length;
-        target.Rows += rows;
         target.Statistics.AddNulls(nullCount);
         if (encoding == ParquetEncoding.RleDictionary)
         {

@@ -50,9 +50,6 @@ internal sealed class ParquetFileWriter : IDisposable
         _open = NewSegment();
     }
 
-    /// <summary>Rows written or encoded so far.</summary>
-    public long Rows => _rows;
-
     /// <summary>Starts a Parquet file at the current position of <paramref name="stream"/> (written from its start).</summary>
     public static async Task<ParquetFileWriter> CreateAsync(Stream stream, int minRowGroupRows, PartCompression compression,
         int zstdLevel, CancellationToken ct)
