@@ -24,8 +24,11 @@ public sealed record IngestOptions
     /// <summary>Rows per Arrow batch and (at least) per Parquet row group.</summary>
     public int BatchRows { get; init; } = ResponseReaderOptions.DefaultBatchRows;
 
+    /// <summary>Codec of the parts unless told otherwise: Snappy, about twice as fast to write as Zstd for 1.6x the bytes.</summary>
+    public const PartCompression DefaultCompression = PartCompression.Snappy;
+
     /// <summary>Parquet compression of the parts.</summary>
-    public PartCompression Compression { get; init; } = PartCompression.Zstd;
+    public PartCompression Compression { get; init; } = DefaultCompression;
 
     /// <summary>The API request's target, recorded per source.</summary>
     public string? Target { get; init; }
