@@ -55,6 +55,7 @@ internal sealed class ParallelResponseReader
     private readonly ParallelReadOptions _parallel;
     private readonly IProgress<long>? _progress;
     private readonly Stack<PageBatchBuilder> _builders = new();
+    private readonly SemaphoreSlim _slots;
 
     public ParallelResponseReader(string path, ResponseReaderOptions options, ParallelReadOptions? parallel = null,
         IProgress<long>? progress = null)
@@ -63,7 +64,11 @@ internal sealed class ParallelResponseReader
         _options = options;
         _parallel = parallel ?? new ParallelReadOptions();
         _progress = progress;
+        _slots = new SemaphoreSlim(Math.Max(1, _parallel.Workers));
     }
+
+    /// <summary>Largest batch a segment yields; a segment with more rows yields several.</summary>
+    internal const int SegmentBatchRows = 16_384;
 
     /// <summary>Rows read so far.</summary>
     public long Rows { get; private set; }
@@ -131,7 +136,7 @@ internal sealed class ParallelResponseReader
                 {
                     long nominal = nextNominal;
                     nextNominal += _parallel.SegmentBytes;
-                    pending.Enqueue(new Pending(nominal, Task.Run(() => RunGuessedSegment(handle, arrayStart, nominal, length, stop.Token), stop.Token)));
+                    pending.Enqueue(new Pending(nominal, RunLimitedAsync(() => RunGuessedSegment(handle, arrayStart, nominal, length, stop.Token), stop.Token)));
                 }
 
                 current ??= await TakeAsync(pending, handle, arrayStart, position, stop.Token).ConfigureAwait(false);
@@ -248,7 +253,24 @@ internal sealed class ParallelResponseReader
     }
 
     private Task<SegmentResult> RunSegmentAsync(SafeFileHandle handle, long arrayStart, long start, CancellationToken ct)
-        => Task.Run(() => ParseSegment(handle, arrayStart, start, ct), ct);
+        => RunLimitedAsync(() => ParseSegment(handle, arrayStart, start, ct), ct);
+
+    /// <summary>
+    /// Runs a parse on the thread pool once one of <see cref="ParallelReadOptions.Workers"/> slots is free: more
+    /// segments at once would only share the cores, each with its own batch builder in memory.
+    /// </summary>
+    private async Task<SegmentResult> RunLimitedAsync(Func<SegmentResult> parse, CancellationToken ct)
+    {
+        await _slots.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            return await Task.Run(parse, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
 
     private SegmentResult RunGuessedSegment(SafeFileHandle handle, long arrayStart, long nominal, long length, CancellationToken ct)
     {
@@ -314,7 +336,9 @@ internal sealed class ParallelResponseReader
                 return builder;
             }
         }
-        return new PageBatchBuilder(_options.BatchRows, _options.SourceId);
+        // A segment holds about SegmentBytes / 430 rows; batches need not be larger (row groups are cut by the
+        // part writer), and a smaller builder keeps the memory of each worker small.
+        return new PageBatchBuilder(Math.Min(_options.BatchRows, SegmentBatchRows), _options.SourceId);
     }
 
     private void ReturnBuilder(PageBatchBuilder builder)
