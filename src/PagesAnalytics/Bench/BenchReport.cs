@@ -276,7 +276,7 @@ public static class BenchReport
         md.Append("**work**: the workload timed inside the child (no start-up).\n");
         md.Append("- **rows/s** and **MB/s**: rows in the input and bytes of the files the case reads (raw responses, or NDJSON for C), per second of wall time; MB = 10^6 bytes.\n");
         md.Append("- **peak RSS**: the child reads its own `VmHWM` (the kernel's high-water mark of resident memory) from `/proc/self/status` just before it exits and reports it on stderr.\n");
-        md.Append("- **managed alloc**: `GC.GetTotalAllocatedBytes(precise: true)` over the workload divided by the rows: .NET heap allocations only (Arrow buffers are native memory); n/a where the work is DuckDB's native code.\n");
+        md.Append("- **managed alloc**: `GC.GetTotalAllocatedBytes(precise: true)` over the workload divided by the rows: .NET heap allocations only (the Arrow buffers of batches are pooled arrays, counted when the pool first creates them); n/a where the work is DuckDB's native code.\n");
         md.Append("- **D** counts tokens, not rows; its rows/s uses the rows of the input. **E** is not a baseline: with A and D it shows where our time goes.\n");
         return md.ToString();
     }

@@ -146,11 +146,11 @@ internal sealed class PageBatchBuilder
         _stringsSet = 0;
     }
 
-    /// <summary>Builds a batch of the completed rows (natively allocated, owned by the caller) and starts a new one.</summary>
+    /// <summary>Builds a batch of the completed rows (pooled memory, owned by the caller, who disposes it) and starts a new one.</summary>
     public RecordBatch Build()
     {
         int rows = _count;
-        var allocator = MemoryAllocator.Default.Value;
+        var allocator = PooledBatchAllocator.Instance;
         var arrays = new IArrowArray[PagesSchema.Columns.Count];
         for (int c = 0; c < PagesSchema.ApiColumnCount; c++)
         {
@@ -227,11 +227,12 @@ internal sealed class PageBatchBuilder
         return grown;
     }
 
-    /// <summary>Copies into natively allocated memory (freed when the batch is disposed) via one reused staging builder.</summary>
+    /// <summary>Copies into pooled memory (given back when the batch is disposed) via one reused staging builder.</summary>
     private ArrowBuffer Copy(ReadOnlySpan<byte> source, MemoryAllocator allocator)
     {
         // A fresh builder per buffer would allocate a large managed array per column per batch (LOH churn).
-        var staging = _staging.Clear();
+        // Resize(0), not Clear(): Clear zero-fills what was appended before, which the next Append overwrites anyway.
+        var staging = _staging.Resize(0);
         return staging.Append(source).Build(allocator);
     }
 
