@@ -14,7 +14,7 @@ internal sealed record ParallelReadOptions
     public const long DefaultMinFileBytes = 24L << 20;
 
     /// <summary>Nominal bytes of the "pages" array per segment.</summary>
-    public const long DefaultSegmentBytes = 8L << 20;
+    public const long DefaultSegmentBytes = 4L << 20;
 
     /// <summary>Segments parsed at once.</summary>
     public int Workers { get; init; } = Math.Max(1, Environment.ProcessorCount);
@@ -66,6 +66,9 @@ internal sealed class ParallelResponseReader
         _progress = progress;
         _slots = new SemaphoreSlim(Math.Max(1, _parallel.Workers));
     }
+
+    /// <summary>Segments between two collections of the young generation.</summary>
+    internal const int CollectEverySegments = 8;
 
     /// <summary>Largest batch a segment yields; a segment with more rows yields several.</summary>
     internal const int SegmentBatchRows = 16_384;
@@ -127,6 +130,7 @@ internal sealed class ParallelResponseReader
         long position = arrayStart;
         long ordinalBase = 0;
         long arrayEnd = -1;
+        int taken = 0;
         Task<SegmentResult>? current = RunSegmentAsync(handle, arrayStart, arrayStart, stop.Token);
         try
         {
@@ -173,6 +177,13 @@ internal sealed class ParallelResponseReader
                     yield return batch;
                 }
                 _progress?.Report(result.End);
+                if (++taken % CollectEverySegments == 0)
+                {
+                    // Left alone, the runtime lets the young generation grow for seconds before collecting it, so
+                    // resident memory crept up by a fifth from 1M to 10M rows. Collecting it now and then (well under
+                    // a millisecond: little of it is alive) keeps memory that of the first segments.
+                    GC.Collect(0, GCCollectionMode.Forced, blocking: true);
+                }
                 if (result.EndsArray)
                 {
                     arrayEnd = result.End;
