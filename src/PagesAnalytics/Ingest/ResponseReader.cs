@@ -108,6 +108,8 @@ public sealed class ResponseReader
     private long _nextOrdinal;        // row_ordinal of the next record: continues across responses of one input
     private bool _sawPages;
     private byte[] _scratch = [];
+    private bool _allValid = true;    // every byte before _validatedTo is valid UTF-8
+    private long _validatedTo;        // absolute offset
 
     // Segment mode (see ParallelResponseReader): the input is '[' followed by the bytes of a "pages" array from
     // an absolute offset; positions are shifted by _segmentShift and the segment stops at the first record that
@@ -297,6 +299,47 @@ public sealed class ResponseReader
         }
         _end += read;
         BytesRead += read;
+        ValidateNewBytes();
+    }
+
+    /// <summary>
+    /// Checks the bytes read since the last call are UTF-8, all at once (vectorized), instead of each string value
+    /// on its own. Once anything invalid is seen, every string is checked on its own from then on, so the error
+    /// still names the string that holds the bytes. A sequence cut by the end of the buffer waits for the next read.
+    /// </summary>
+    private void ValidateNewBytes()
+    {
+        if (!_allValid)
+        {
+            return;
+        }
+        int from = (int)Math.Max(0, _validatedTo - _bufferOrigin);
+        int cut = _end;
+        if (!_final)
+        {
+            for (int k = 1; k <= 3 && cut - k >= from; k++)
+            {
+                byte b = _buffer[cut - k];
+                if (b < 0x80)
+                {
+                    break;
+                }
+                if (b >= 0xC0)
+                {
+                    int length = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2;
+                    if (length > k)
+                    {
+                        cut -= k;
+                    }
+                    break;
+                }
+            }
+        }
+        if (cut > from && !System.Text.Unicode.Utf8.IsValid(_buffer.AsSpan(from, cut - from)))
+        {
+            _allValid = false;
+        }
+        _validatedTo = _bufferOrigin + cut;
     }
 
     /// <summary>False when salvaging stopped reading at a break point (see <see cref="SalvageError"/>).</summary>
@@ -734,8 +777,9 @@ public sealed class ResponseReader
         if (!reader.ValueIsEscaped)
         {
             // Utf8JsonReader does not validate string bytes; JSON text must be UTF-8, so refuse rather than alter it.
+            // While every byte read so far was valid (ValidateNewBytes), there is nothing to check here.
             var raw = reader.ValueSpan;
-            if (!System.Text.Unicode.Utf8.IsValid(raw))
+            if (!_allValid && !System.Text.Unicode.Utf8.IsValid(raw))
             {
                 ThrowAt(ref reader, "a string holds bytes that are not valid UTF-8");
             }

@@ -261,6 +261,33 @@ public class ResponseReaderTests
     }
 
     [Fact]
+    public async Task Utf8_is_checked_the_same_wherever_reads_cut_a_sequence()
+    {
+        // Multi-byte text (2, 3 and 4 bytes) must pass whatever read boundary cuts it; an invalid sequence after
+        // it must fail at the same string, whatever the boundaries and however much was checked in bulk before.
+        var good = TestData.Utf8("{\"pages\":[{\"url\":\"a\",\"title\":\"caf\u00e9 \u65e5\u672c \ud83d\ude80 ok\"},{\"url\":\"b\",\"title\":\"__\"}]}");
+        var (expected, _, _) = await TestData.ReadAllAsync(good);
+        var bad = good.ToArray();
+        int at = System.Array.LastIndexOf(bad, (byte)'_') - 1;
+        bad[at] = 0xE2;       // a 3-byte lead...
+        bad[at + 1] = 0x28;   // ...followed by ASCII: invalid
+        for (int split = 1; split <= good.Length; split++)
+        {
+            var (rows, _, _) = await TestData.ReadAllAsync(new ChunkedStream(good, split, int.MaxValue),
+                new ResponseReaderOptions { BufferBytes = 4 });
+            Assert.Equal(TestData.Dump(expected), TestData.Dump(rows));
+            foreach (int size in new[] { 4, 64, 4096 })
+            {
+                var error = await Assert.ThrowsAsync<ResponseFormatException>(() => TestData.ReadAllAsync(
+                    new ChunkedStream(bad, split, 1, 3, int.MaxValue), new ResponseReaderOptions { BufferBytes = size }));
+                Assert.Contains("not valid UTF-8", error.Message);
+                Assert.Equal(at - 1, error.BytePosition);
+                Assert.Equal(1, error.RecordIndex);
+            }
+        }
+    }
+
+    [Fact]
     public async Task An_error_value_that_is_not_a_string_is_still_an_api_error()
     {
         var error = await Assert.ThrowsAsync<ApiErrorResponseException>(() => TestData.ReadAllAsync(TestData.Utf8("""{"error":{"code":1}}""")));
