@@ -675,11 +675,42 @@ public sealed class ResponseReader
 
     private long ReadInt64(ref Utf8JsonReader reader, int column)
     {
-        if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out long value))
+        if (reader.TokenType == JsonTokenType.Number)
         {
-            return value;
+            // The reader has checked the JSON number grammar; plain digits (almost every count) are summed here,
+            // anything else (a sign, a fraction, an exponent, 19+ digits) goes through TryGetInt64's rules.
+            if (!reader.HasValueSequence && TryParsePlainDigits(reader.ValueSpan, out long plain))
+            {
+                return plain;
+            }
+            if (reader.TryGetInt64(out long value))
+            {
+                return value;
+            }
         }
         return ReadInt64(ref reader, PagesSchema.Columns[column].Name);
+    }
+
+    /// <summary>Parses 1 to 18 ASCII digits (no sign): cannot overflow.</summary>
+    internal static bool TryParsePlainDigits(ReadOnlySpan<byte> digits, out long value)
+    {
+        value = 0;
+        if (digits.Length is 0 or > 18)
+        {
+            return false;
+        }
+        long result = 0;
+        foreach (byte b in digits)
+        {
+            uint digit = (uint)(b - '0');
+            if (digit > 9)
+            {
+                return false;
+            }
+            result = (result * 10) + digit;
+        }
+        value = result;
+        return true;
     }
 
     private long ReadInt64(ref Utf8JsonReader reader, string name)

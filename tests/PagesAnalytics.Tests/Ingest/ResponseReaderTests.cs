@@ -296,6 +296,37 @@ public class ResponseReaderTests
         Assert.Contains("cannot be decoded", undecodable.Message);
     }
 
+    [Theory]
+    [InlineData("0", 0L)]
+    [InlineData("7", 7L)]
+    [InlineData("1234567890", 1234567890L)]
+    [InlineData("999999999999999999", 999999999999999999L)]
+    [InlineData("9223372036854775807", long.MaxValue)]
+    [InlineData("-9223372036854775808", long.MinValue)]
+    [InlineData("-5", -5L)]
+    [InlineData("5e2", null)]
+    [InlineData("5.0", null)]
+    [InlineData("9223372036854775808", null)]
+    public async Task Integers_read_as_the_framework_reads_them(string number, long? expected)
+    {
+        var json = TestData.Utf8("{\"pages\":[{\"url\":\"u\",\"backlinks\":" + number + "}]}");
+        if (expected is { } value)
+        {
+            var (rows, _, _) = await TestData.ReadAllAsync(json);
+            Assert.Equal(value, rows[0][PagesSchema.Backlinks]);
+        }
+        else
+        {
+            var error = await Assert.ThrowsAsync<ResponseFormatException>(() => TestData.ReadAllAsync(json));
+            Assert.Contains("expected an integer", error.Message);
+        }
+        Assert.Equal(long.TryParse(number, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out long framework), expected is not null);
+        if (expected is not null)
+        {
+            Assert.Equal(framework, expected);
+        }
+    }
+
     [Fact]
     public void Fast_timestamp_path_matches_the_framework()
     {
