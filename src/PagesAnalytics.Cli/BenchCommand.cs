@@ -33,9 +33,13 @@ internal static class BenchCommand
             Description = "Directory for the Markdown report (default: benchmarks/results of the repository around the current directory, else DIR/results)",
         };
         var note = new Option<string?>("--note") { Description = "A line for the report's header, e.g. about other load on the machine" };
+        var cases = new Option<string?>("--cases")
+        {
+            Description = "Cases to run, by letter (default all: A,B,C,D,E,F); e.g. A,C,D,F where DuckDB on the raw response (B) would not fit in memory",
+        };
         var command = new Command("bench", "Benchmark ingest against DuckDB read_json and a bare JSON token scan, each run in its own process")
         {
-            rows, files, pretty, seed, output, reps, results, note,
+            rows, files, pretty, seed, output, reps, results, note, cases,
         };
         command.Subcommands.Add(BenchWorkerCommand.Create(context));
         command.SetAction(async (parse, ct) =>
@@ -54,13 +58,32 @@ internal static class BenchCommand
             };
             string dataDirectory = parse.GetValue(output) ?? DefaultDataDirectory;
             string commandLine = "pages " + string.Join(" ", parse.Tokens.Select(t => Quote(t.Value)));
-            return await RunAsync(context, options, dataDirectory, repetitions, parse.GetValue(results), parse.GetValue(note), commandLine, ct);
+            var selected = SelectCases(parse.GetValue(cases));
+            return await RunAsync(context, options, dataDirectory, repetitions, parse.GetValue(results), parse.GetValue(note), commandLine,
+                selected, ct);
         });
         return command;
     }
 
+    /// <summary>The cases named by letter, in the standard order; all of them when none are named.</summary>
+    internal static IReadOnlyList<BenchCase> SelectCases(string? letters)
+    {
+        if (string.IsNullOrWhiteSpace(letters))
+        {
+            return BenchCase.All;
+        }
+        var wanted = letters.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(l => l.ToUpperInvariant()).ToHashSet();
+        var unknown = wanted.Where(l => BenchCase.All.All(c => c.Key != l)).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new PagesUsageException($"--cases: unknown case {string.Join(", ", unknown)}; the cases are {string.Join(",", BenchCase.All.Select(c => c.Key))}");
+        }
+        return BenchCase.All.Where(c => wanted.Contains(c.Key)).ToList();
+    }
+
     private static async Task<int> RunAsync(CliContext context, BenchDataOptions options, string dataDirectory, int repetitions,
-        string? resultsDirectory, string? note, string commandLine, CancellationToken ct)
+        string? resultsDirectory, string? note, string commandLine, IReadOnlyList<BenchCase> selected, CancellationToken ct)
     {
         var err = context.Stderr;
         var inv = CultureInfo.InvariantCulture;
@@ -73,14 +96,14 @@ internal static class BenchCommand
         string work = Path.Combine(data.Directory, "runs");
         DeleteDirectory(work);
         Directory.CreateDirectory(work);
-        var runs = BenchCase.All.ToDictionary(c => c, _ => new List<BenchRun>());
+        var runs = selected.ToDictionary(c => c, _ => new List<BenchRun>());
         var startedAt = DateTimeOffset.UtcNow;
         string? loadBefore = BenchEnvironment.ReadLoadAverage();
         try
         {
             for (int rep = 1; rep <= repetitions; rep++)
             {
-                foreach (var benchCase in BenchCase.All)
+                foreach (var benchCase in selected)
                 {
                     ct.ThrowIfCancellationRequested();
                     var run = await RunCaseAsync(benchCase, data, work, rep, ct);
@@ -96,7 +119,7 @@ internal static class BenchCommand
         }
         string? loadAfter = BenchEnvironment.ReadLoadAverage();
 
-        var caseResults = BenchCase.All
+        var caseResults = selected
             .Select(c => new BenchCaseResult(c, options.Rows, c.Input == BenchInputKind.Ndjson ? data.NdjsonBytes : data.RawBytes, runs[c]))
             .ToList();
         var environment = new BenchEnvironment(commandLine, startedAt, repetitions, loadBefore, loadAfter, note);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using PagesAnalytics.Bench;
 using PagesAnalytics.Cli;
 using PagesAnalytics.Tests.Support;
 
@@ -7,6 +8,15 @@ namespace PagesAnalytics.Tests.Bench;
 
 public class BenchCommandTests
 {
+    [Fact]
+    public void Cases_are_chosen_by_letter_in_the_standard_order()
+    {
+        Assert.Equal(BenchCase.All, BenchCommand.SelectCases(null));
+        Assert.Equal(["A", "C", "F"], BenchCommand.SelectCases("f, a,C").Select(c => c.Key));
+        var error = Assert.Throws<PagesUsageException>(() => BenchCommand.SelectCases("A,X"));
+        Assert.Contains("unknown case X", error.Message);
+    }
+
     [Fact]
     public async Task Bench_runs_every_case_in_a_child_and_reports_the_same_table_to_stdout_and_a_file()
     {
