@@ -209,6 +209,28 @@ public sealed class ParallelResponseReaderTests : IDisposable
     }
 
     [Fact]
+    public async Task A_record_longer_than_the_overrun_limit_is_handed_back_not_cut()
+    {
+        string big = new('x', 5_000);
+        string json = "{\"pages\":[{\"url\":\"a\"},{\"url\":\"b\",\"title\":\"" + big + "\"},{\"url\":\"c\"}]}";
+        string path = WriteFile("long-record.json", json);
+        // Small read buffers, so the segment notices how far past its end it has read.
+        var reader = new ParallelResponseReader(path, new ResponseReaderOptions { BatchRows = 5, BufferBytes = 64 },
+            new ParallelReadOptions { Workers = 2, SegmentBytes = 100, OverrunSegments = 4 });
+        await Assert.ThrowsAsync<ParallelFallbackException>(async () =>
+        {
+            await foreach (var batch in reader.ReadBatchesAsync())
+            {
+                batch.Dispose();
+            }
+        });
+        // With room for it, the same file reads as the sequential reader reads it.
+        var (expected, _) = await ReadSequentiallyAsync(path);
+        var (rows, _) = await ReadInParallelAsync(path, 100);
+        Assert.Equal(TestData.Dump(expected), TestData.Dump(rows));
+    }
+
+    [Fact]
     public async Task Nesting_the_sequential_reader_accepts_is_accepted()
     {
         // 61 levels inside the record: depth 64 in the whole response, the most Utf8JsonReader allows by default.
