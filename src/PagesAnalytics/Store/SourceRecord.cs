@@ -83,10 +83,16 @@ public sealed record SourceRecord
     [JsonIgnore]
     public bool IsVisible => Status is SourceStatus.Ok or SourceStatus.Partial;
 
-    internal static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-    };
+    /// <summary>
+    /// Options of the record files: snake_case names, indented. The metadata comes from a source generator
+    /// (<see cref="SourceRecordJsonContext"/>), not reflection: every command reads the records, and building
+    /// serializers by reflection cost start-up time (a hundred methods compiled at run time, and Reflection.Emit).
+    /// </summary>
+    internal static readonly JsonSerializerOptions Json = SourceRecordJsonContext.Default.Options;
 }
+
+/// <summary>Compile-time JSON metadata of <see cref="SourceRecord"/>.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(SourceRecord))]
+internal sealed partial class SourceRecordJsonContext : JsonSerializerContext;
