@@ -25,6 +25,12 @@ internal sealed record ParallelReadOptions
     /// <summary>A segment that reads this many segment lengths past its nominal end fails (a record that large, or a wrong guess).</summary>
     public int OverrunSegments { get; init; } = 4;
 
+    /// <summary>Read segments with <see cref="SegmentScanner"/> where it can (false: always <see cref="ResponseReader"/>).</summary>
+    public bool Scanner { get; init; } = true;
+
+    /// <summary>Bytes read at a time by the scanner (grown only for a record larger than half of it).</summary>
+    public int ChunkBytes { get; init; } = 512 * 1024;
+
     /// <summary>Bytes read from the start of the file to find where the "pages" array begins.</summary>
     public int ProbeBytes { get; init; } = 1 << 20;
 }
@@ -55,6 +61,8 @@ internal sealed class ParallelResponseReader
     private readonly ParallelReadOptions _parallel;
     private readonly IProgress<long>? _progress;
     private readonly Stack<PageBatchBuilder> _builders = new();
+    private readonly Stack<byte[]> _chunks = new();
+    private long _length;
     private readonly SemaphoreSlim _slots;
 
     public ParallelResponseReader(string path, ResponseReaderOptions options, ParallelReadOptions? parallel = null,
@@ -88,6 +96,11 @@ internal sealed class ParallelResponseReader
     /// <summary>Segments whose speculative start was wrong and were parsed again (for tests and benchmarks).</summary>
     public int Reparsed { get; private set; }
 
+    /// <summary>Segments read by <see cref="SegmentScanner"/> (the rest by <see cref="ResponseReader"/>).</summary>
+    public int ScannedSegments => Volatile.Read(ref _scannedSegments);
+
+    private int _scannedSegments;
+
     /// <summary>Segments taken as parsed speculatively.</summary>
     public int Segments { get; private set; }
 
@@ -120,6 +133,7 @@ internal sealed class ParallelResponseReader
     {
         using var handle = File.OpenHandle(_path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         long length = RandomAccess.GetLength(handle);
+        _length = length;
         long arrayStart = LocatePagesArray(handle, length, _parallel.ProbeBytes)
             ?? throw new ParallelFallbackException("no \"pages\" array near the start of the file");
 
@@ -303,6 +317,11 @@ internal sealed class ParallelResponseReader
         var result = new SegmentResult { Start = start };
         try
         {
+            if (_parallel.Scanner && TryScanSegment(handle, start, stopAt, readLimit, builder, result))
+            {
+                Interlocked.Increment(ref _scannedSegments);
+                return result;
+            }
             var reader = new ResponseReader(new RangesStream(handle, [(start, long.MaxValue)], prefix: (byte)'['),
                 _options with { Salvage = false }, builder, start, stopAt, readLimit);
             var enumerator = reader.ReadBatchesAsync(ct).GetAsyncEnumerator(ct);
@@ -336,6 +355,95 @@ internal sealed class ParallelResponseReader
             ReturnBuilder(builder);
         }
         return result;
+    }
+
+    /// <summary>
+    /// Reads the segment with <see cref="SegmentScanner"/>, in chunks of <see cref="ParallelReadOptions.ChunkBytes"/>.
+    /// False (with the builder and <paramref name="result"/> left empty) when the scanner does not handle what it
+    /// finds, or the bytes are not all UTF-8: <see cref="ResponseReader"/> then reads the segment.
+    /// </summary>
+    private bool TryScanSegment(SafeFileHandle handle, long start, long stopAt, long readLimit, PageBatchBuilder builder,
+        SegmentResult result)
+    {
+        var buffer = RentChunk();
+        try
+        {
+            var scanner = new SegmentScanner(builder, result.Batches);
+            long origin = start;
+            // Like ResponseReader in segment mode, read no further than the read limit (a wrong guess, or a record
+            // that large, is handed back).
+            long limit = Math.Min(_length, readLimit);
+            int filled = ReadFully(handle, buffer.AsSpan(0, (int)Math.Min(buffer.Length, limit - origin)), origin);
+            while (true)
+            {
+                var data = buffer.AsSpan(0, filled);
+                var outcome = scanner.Scan(data, origin, stopAt);
+                if (outcome == SegmentScanner.Outcome.Ended)
+                {
+                    // Everything taken lies before the end offset, which is at a '{' or ']' (ASCII).
+                    if (!System.Text.Unicode.Utf8.IsValid(data[..(int)(scanner.End - origin)]))
+                    {
+                        break;
+                    }
+                    scanner.Flush();
+                    result.End = scanner.End;
+                    result.EndsArray = scanner.EndsArray;
+                    return true;
+                }
+                int keep = filled - scanner.Position;
+                if (outcome == SegmentScanner.Outcome.Unsupported
+                    || !System.Text.Unicode.Utf8.IsValid(data[..scanner.Position])
+                    || origin + filled >= limit)
+                {
+                    break;
+                }
+                origin += scanner.Position;
+                if (keep > buffer.Length / 2)
+                {
+                    // One record larger than half a chunk: grow (the read limit bounds it).
+                    var grown = new byte[checked(buffer.Length * 2)];
+                    data[scanner.Position..].CopyTo(grown);
+                    buffer = grown;
+                }
+                else
+                {
+                    data[scanner.Position..].CopyTo(buffer);
+                }
+                filled = keep + ReadFully(handle, buffer.AsSpan(keep, (int)Math.Min(buffer.Length - keep, limit - origin - keep)), origin + keep);
+            }
+        }
+        finally
+        {
+            ReturnChunk(buffer);
+        }
+        result.Dispose();
+        builder.AbandonRow();
+        builder.Clear();
+        return false;
+    }
+
+    private byte[] RentChunk()
+    {
+        lock (_chunks)
+        {
+            if (_chunks.TryPop(out var chunk))
+            {
+                return chunk;
+            }
+        }
+        return new byte[_parallel.ChunkBytes];
+    }
+
+    private void ReturnChunk(byte[] chunk)
+    {
+        if (chunk.Length != _parallel.ChunkBytes)
+        {
+            return; // grown for one large record: let it go
+        }
+        lock (_chunks)
+        {
+            _chunks.Push(chunk);
+        }
     }
 
     private PageBatchBuilder RentBuilder()
