@@ -251,7 +251,7 @@ public static class BenchReport
                 {
                     continue;
                 }
-                md.Append(inv, $"| {result.Case.Key} {Escape(result.Case.Name)} | {ours.WallSeconds / result.WallSeconds:F2}x | {ours.WorkSeconds / result.WorkSeconds:F2}x | {ours.PeakRssKb / result.PeakRssKb:F2}x |\n");
+                md.Append(inv, $"| {result.Case.Key} {Escape(result.Case.Name)} | {Ratio(ours.WallSeconds / result.WallSeconds)} | {Ratio(ours.WorkSeconds / result.WorkSeconds)} | {Ratio(ours.PeakRssKb / result.PeakRssKb)} |\n");
             }
         }
 
@@ -282,4 +282,8 @@ public static class BenchReport
     }
 
     private static string Escape(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).ReplaceLineEndings(" ");
+
+    /// <summary>A ratio with two decimals, or three below 0.1 (so 0.055x and 0.064x are told apart).</summary>
+    internal static string Ratio(double ratio)
+        => ratio.ToString(ratio < 0.1 ? "F3" : "F2", System.Globalization.CultureInfo.InvariantCulture) + "x";
 }

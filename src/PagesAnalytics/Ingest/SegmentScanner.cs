@@ -29,6 +29,9 @@ internal sealed class SegmentScanner
 
         /// <summary>Something this scanner does not handle: read the segment with <see cref="ResponseReader"/>.</summary>
         Unsupported,
+
+        /// <summary>Without a batch list: the builder is full after the record that ends at <see cref="Position"/>.</summary>
+        BatchFull,
     }
 
     private enum Step : byte { Ok, NeedMore, Unsupported }
@@ -39,13 +42,16 @@ internal sealed class SegmentScanner
     private static readonly ColumnKind[] Kinds = [.. PagesSchema.Columns.Take(PagesSchema.ApiColumnCount).Select(c => c.Kind)];
 
     private readonly PageBatchBuilder _builder;
-    private readonly List<RecordBatch> _batches;
+    private readonly List<RecordBatch>? _batches;
     private byte[] _scratch = new byte[256];
     private bool _expectComma;
     private long _nextOrdinal;
 
-    /// <summary>A scanner filling <paramref name="builder"/>, adding a batch to <paramref name="batches"/> whenever it is full.</summary>
-    public SegmentScanner(PageBatchBuilder builder, List<RecordBatch> batches)
+    /// <summary>
+    /// A scanner filling <paramref name="builder"/>, adding a batch to <paramref name="batches"/> whenever it is full;
+    /// without a list, <see cref="Scan"/> returns <see cref="Outcome.BatchFull"/> instead and the caller builds it.
+    /// </summary>
+    public SegmentScanner(PageBatchBuilder builder, List<RecordBatch>? batches)
     {
         _builder = builder;
         _batches = batches;
@@ -60,8 +66,25 @@ internal sealed class SegmentScanner
     /// <summary>After <see cref="Outcome.Ended"/>: true when the segment stopped at the array's closing bracket.</summary>
     public bool EndsArray { get; private set; }
 
-    /// <summary>Records read (their row ordinals are 0, 1, 2, ...).</summary>
+    /// <summary>Records read (their row ordinals are 0, 1, 2, ... unless <see cref="NextOrdinal"/> was set).</summary>
     public long Rows => _nextOrdinal;
+
+    /// <summary>Row ordinal of the next record read.</summary>
+    public long NextOrdinal
+    {
+        get => _nextOrdinal;
+        set => _nextOrdinal = value;
+    }
+
+    /// <summary>
+    /// True when the data given next starts after a record (a comma or the array's end comes first); false at the
+    /// start of a segment (a record or the array's end). Set by each record read.
+    /// </summary>
+    public bool ExpectComma
+    {
+        get => _expectComma;
+        set => _expectComma = value;
+    }
 
     /// <summary>
     /// Reads records from <paramref name="data"/>, whose first byte is at absolute offset <paramref name="origin"/>,
@@ -121,19 +144,23 @@ internal sealed class SegmentScanner
                 return step == Step.NeedMore ? Outcome.NeedMore : Outcome.Unsupported;
             }
             _builder.EndRow(_nextOrdinal++);
-            if (_builder.IsFull)
-            {
-                _batches.Add(_builder.Build());
-            }
             _expectComma = true;
             Position = pos;
+            if (_builder.IsFull)
+            {
+                if (_batches is null)
+                {
+                    return Outcome.BatchFull;
+                }
+                _batches.Add(_builder.Build());
+            }
         }
     }
 
     /// <summary>Adds the rows of an unfinished batch to the batches (when the segment is complete).</summary>
     public void Flush()
     {
-        if (_builder.Count > 0)
+        if (_builder.Count > 0 && _batches is not null)
         {
             _batches.Add(_builder.Build());
         }

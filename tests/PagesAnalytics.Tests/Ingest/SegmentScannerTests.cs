@@ -34,7 +34,7 @@ public sealed class SegmentScannerTests : IDisposable
             .Replace("\"url\":null", "\"url\":\"http://null/\"", StringComparison.Ordinal) + "}";
 
     /// <summary>Records the scanner must read itself: every value shape it handles, in awkward spellings.</summary>
-    private static readonly string[] Supported =
+    internal static readonly string[] Supported =
     [
         "{\"url\":\"http://a/\",\"title\":\"plain\"}",
         "{\"url\":\"esc\",\"title\":\"q\\\"b\\\\s\\/f\\bf\\ff\\nn\\rr\\tt\"}",
