@@ -421,30 +421,8 @@ internal sealed class SegmentScanner
             byte escaped = data[i + 1];
             switch (escaped)
             {
-                case (byte)'"':
-                case (byte)'\\':
-                case (byte)'/':
-                    AppendByte(escaped, ref written);
-                    i += 2;
-                    break;
-                case (byte)'b':
-                    AppendByte(0x08, ref written);
-                    i += 2;
-                    break;
-                case (byte)'f':
-                    AppendByte(0x0C, ref written);
-                    i += 2;
-                    break;
-                case (byte)'n':
-                    AppendByte(0x0A, ref written);
-                    i += 2;
-                    break;
-                case (byte)'r':
-                    AppendByte(0x0D, ref written);
-                    i += 2;
-                    break;
-                case (byte)'t':
-                    AppendByte(0x09, ref written);
+                case (byte)'"' or (byte)'\\' or (byte)'/' or (byte)'b' or (byte)'f' or (byte)'n' or (byte)'r' or (byte)'t':
+                    AppendByte(Unescape(escaped), ref written);
                     i += 2;
                     break;
                 case (byte)'u':
@@ -557,6 +535,17 @@ internal sealed class SegmentScanner
             System.Array.Resize(ref _scratch, Math.Max(needed, _scratch.Length * 2));
         }
     }
+
+    /// <summary>The byte a one-letter JSON escape stands for.</summary>
+    private static byte Unescape(byte letter) => letter switch
+    {
+        (byte)'b' => 0x08,
+        (byte)'f' => 0x0C,
+        (byte)'n' => 0x0A,
+        (byte)'r' => 0x0D,
+        (byte)'t' => 0x09,
+        _ => letter, // '"', '\\' and '/' stand for themselves
+    };
 
     private static int ParseHex4(ReadOnlySpan<byte> hex)
     {
