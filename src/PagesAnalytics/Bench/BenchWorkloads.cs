@@ -70,7 +70,7 @@ public static class BenchWorkloads
     }
 
     /// <summary>
-    /// The parse floor: a bare <see cref="Utf8JsonReader"/> over each file in turn, one thread, streamed through one
+    /// The floor of a token-by-token parse: a bare <see cref="Utf8JsonReader"/> over each file in turn, one thread, streamed through one
     /// buffer (state carried across refills), counting tokens and building nothing.
     /// </summary>
     public static BenchWorkResult TokenScan(IReadOnlyList<string> inputs)
