@@ -15,23 +15,31 @@ internal sealed class PageBatchBuilder
 {
     private const int InitialStringBytesPerRow = 32;
 
+    /// <summary>Rows the arrays are made for at first; they double as rows come, up to the capacity.</summary>
+    internal const int InitialRows = 1024;
+
     private readonly int _capacity;
     private readonly int _sourceId;
     private readonly ColumnKind[] _kinds;
     private readonly byte[][] _values;     // fixed-width little-endian values, per API column (empty for strings)
     private readonly byte[][] _validity;   // Arrow validity bitmaps, per API column
-    private readonly int[][] _offsets;     // string columns: capacity + 1 offsets
+    private readonly int[][] _offsets;     // string columns: room + 1 offsets
     private readonly byte[][] _data;       // string columns: UTF-8 bytes
-    private readonly long[] _ordinals;
-    private readonly int[] _sourceIds;
+    private long[] _ordinals;
+    private int[] _sourceIds;
     private readonly ArrowBuffer.Builder<byte> _staging = new(1 << 16);
     private int _stringsSet;               // bit per column: string value set for the current row
     private int _count;
+    private int _room;                     // rows the arrays hold now (<= _capacity)
 
     public PageBatchBuilder(int capacity, int sourceId)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         _capacity = capacity;
         _sourceId = sourceId;
+        // A response of a thousand rows (archives hold thousands of them) should not pay for a 65,536-row batch
+        // (28 MB, zero-filled by the runtime): start small and grow.
+        _room = Math.Min(capacity, InitialRows);
         _kinds = new ColumnKind[PagesSchema.ApiColumnCount];
         _values = new byte[PagesSchema.ApiColumnCount][];
         _validity = new byte[PagesSchema.ApiColumnCount][];
@@ -41,28 +49,28 @@ internal sealed class PageBatchBuilder
         {
             var kind = PagesSchema.Columns[c].Kind;
             _kinds[c] = kind;
-            _validity[c] = new byte[(capacity + 7) / 8];
+            _validity[c] = new byte[(_room + 7) / 8];
             switch (kind)
             {
                 case ColumnKind.Utf8:
                     _values[c] = [];
-                    _offsets[c] = new int[capacity + 1];
-                    _data[c] = new byte[Math.Max(1024, Math.Min(capacity, 4096) * InitialStringBytesPerRow)];
+                    _offsets[c] = new int[_room + 1];
+                    _data[c] = new byte[Math.Max(1024, _room * InitialStringBytesPerRow)];
                     break;
                 case ColumnKind.Int32:
-                    _values[c] = new byte[capacity * sizeof(int)];
+                    _values[c] = new byte[_room * sizeof(int)];
                     _offsets[c] = [];
                     _data[c] = [];
                     break;
                 default:
-                    _values[c] = new byte[capacity * sizeof(long)];
+                    _values[c] = new byte[_room * sizeof(long)];
                     _offsets[c] = [];
                     _data[c] = [];
                     break;
             }
         }
-        _ordinals = new long[capacity];
-        _sourceIds = new int[capacity];
+        _ordinals = new long[_room];
+        _sourceIds = new int[_room];
     }
 
     /// <summary>Rows completed in the current batch.</summary>
@@ -134,6 +142,46 @@ internal sealed class PageBatchBuilder
         _stringsSet = 0;
         _ordinals[_count] = ordinal;
         _count++;
+        if (_count == _room && _room < _capacity)
+        {
+            Grow();
+        }
+    }
+
+    /// <summary>Doubles the rows the arrays hold (at most to the capacity), keeping the rows so far.</summary>
+    private void Grow()
+    {
+        int room = (int)Math.Min(_capacity, (long)_room * 2);
+        for (int c = 0; c < PagesSchema.ApiColumnCount; c++)
+        {
+            var validity = new byte[(room + 7) / 8];
+            _validity[c].CopyTo(validity, 0);
+            _validity[c] = validity;
+            switch (_kinds[c])
+            {
+                case ColumnKind.Utf8:
+                    var offsets = new int[room + 1];
+                    _offsets[c].CopyTo(offsets, 0);
+                    _offsets[c] = offsets;
+                    break;
+                case ColumnKind.Int32:
+                    _values[c] = Grown(_values[c], room * sizeof(int));
+                    break;
+                default:
+                    _values[c] = Grown(_values[c], room * sizeof(long));
+                    break;
+            }
+        }
+        System.Array.Resize(ref _ordinals, room);
+        System.Array.Resize(ref _sourceIds, room);
+        _room = room;
+    }
+
+    private static byte[] Grown(byte[] old, int length)
+    {
+        var grown = new byte[length];
+        old.CopyTo(grown, 0);
+        return grown;
     }
 
     /// <summary>Discards the values set so far for the current row.</summary>
