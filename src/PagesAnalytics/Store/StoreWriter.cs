@@ -476,6 +476,9 @@ public sealed class StoreWriter : IDisposable
         ParallelReadOptions parallel, string partPath, PartWriterOptions partOptions, Dictionary<int, long> codes,
         IProgress<long>? bytesRead, CancellationToken ct)
     {
+        // The parse and the hash read the file separately: if it changes meanwhile (a download still being written,
+        // say), they could describe different bytes. Then the sequential read, which hashes what it parses, decides.
+        var before = FileStamp.Of(input.Path);
         using var stopHash = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var hash = Task.Run(() => HashAndCountAsync(input, stopHash.Token), stopHash.Token);
         var reader = new ParallelResponseReader(input.Path, readerOptions, parallel, bytesRead);
@@ -494,6 +497,11 @@ public sealed class StoreWriter : IDisposable
                 }
             }
             var (sha, bytes) = await hash.ConfigureAwait(false);
+            var after = FileStamp.Of(input.Path);
+            if (before != after || bytes != before.Length)
+            {
+                throw new ParallelFallbackException("the file changed while it was read");
+            }
             foreach (var (code, count) in attempt)
             {
                 codes[code] = count;
@@ -517,6 +525,16 @@ public sealed class StoreWriter : IDisposable
                 File.Delete(partPath);
             }
             return null;
+        }
+    }
+
+    /// <summary>Length and last write time of a file: a change of either means its bytes may have changed.</summary>
+    private readonly record struct FileStamp(long Length, DateTime LastWriteUtc)
+    {
+        public static FileStamp Of(string path)
+        {
+            var info = new FileInfo(path);
+            return new FileStamp(info.Length, info.LastWriteTimeUtc);
         }
     }
 

@@ -303,4 +303,44 @@ public sealed class ParallelResponseReaderTests : IDisposable
         }
         Assert.Equal(results[0], results[1]);
     }
+
+    [Fact]
+    public async Task A_file_that_changes_while_it_is_read_in_parallel_is_read_again_sequentially()
+    {
+        string input = WriteFile("growing.json", TrickyResponse(false));
+        var store = PagesStore.Open(Path.Combine(_dir, "store-growing"));
+        var options = new IngestOptions
+        {
+            Threads = 2,
+            BatchRows = 4,
+            Parallel = new ParallelReadOptions { SegmentBytes = 40 },
+            ParallelMinFileBytes = 0,
+        };
+        // A download still being written: more bytes arrive once the parallel read has begun.
+        bool appended = false;
+        var progress = new SyncProgress(p =>
+        {
+            if (!appended && p.CurrentBytes > 0)
+            {
+                appended = true;
+                File.AppendAllText(input, "\n{\"pages\":[{\"url\":\"http://late/\"}]}\n");
+            }
+        });
+        var summary = await Ingestor.RunAsync(store, [InputSource.FromFile(input, "growing.json")], options, progress);
+        Assert.True(appended);
+        var record = Assert.Single(summary.Outcomes).Record!;
+        byte[] final = File.ReadAllBytes(input);
+        // What is recorded is what was parsed: the hash, size and rows of the file as it ended up.
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(final)), record.Sha256);
+        Assert.Equal(final.Length, record.Bytes);
+        Assert.Equal(2, record.Responses);
+        var (expected, _) = await ReadSequentiallyAsync(input);
+        Assert.Equal(expected.Count, record.Rows);
+        Assert.Equal("http://late/", expected[^1][0]);
+    }
+
+    private sealed class SyncProgress(Action<IngestProgress> report) : IProgress<IngestProgress>
+    {
+        public void Report(IngestProgress value) => report(value);
+    }
 }
