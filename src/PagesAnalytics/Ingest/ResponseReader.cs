@@ -734,8 +734,17 @@ public sealed class ResponseReader
 
         int resume = from + scanner.Position;
         long absolute = _bufferOrigin + resume;
+        // Newlines are counted on from the last rebase, not from the buffer's start each time: records that alternate
+        // between the scanner and the token reader rebase once per record.
+        int countFrom = 0;
+        long linesBefore = _linesBeforeOrigin;
+        if (_counterBase >= _bufferOrigin && _counterBase <= absolute)
+        {
+            countFrom = (int)(_counterBase - _bufferOrigin);
+            linesBefore = _counterBaseLines;
+        }
+        _counterBaseLines = linesBefore + _buffer.AsSpan(countFrom, resume - countFrom).Count((byte)'\n');
         _counterBase = absolute;
-        _counterBaseLines = _linesBeforeOrigin + _buffer.AsSpan(0, resume).Count((byte)'\n');
         _counterShift = AfterRecordPrefix.Length;
         _start = resume;
         reader = new Utf8JsonReader(_buffer.AsSpan(_start, _end - _start), _final, AfterRecordState(_segment));
